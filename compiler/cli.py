@@ -1,0 +1,187 @@
+"""Command line: parses options, calls the pipeline, prints what happened. No compiler logic lives here.
+
+Exit codes: 0 clean; 1 `compile --check` found a stale `generated/`; 2 bad input or usage (diagnostics on stderr,
+never a traceback); 3 an internal error (a bug: the traceback is shown with -v).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import Diagnostic, SpecError
+
+EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
+
+
+class Console:
+    """Where output goes: results on stdout, diagnostics on stderr; quiet keeps only errors."""
+
+    def __init__(self, quiet: bool, verbose: bool):
+        self.quiet, self.verbose = quiet, verbose
+        # A progress bar only for a person at a terminal; CI logs get plain lines.
+        self.interactive = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message)
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            click.echo(message)
+
+    def diagnostics(self, items: list[Diagnostic]) -> None:
+        for line in dict.fromkeys(str(d) for d in items):
+            if not self.quiet or "warning:" not in line:
+                click.echo(line, err=True)
+
+
+def run(console: Console, action: Callable[[], int]) -> None:
+    try:
+        code = action()
+    except SpecError as exc:
+        console.diagnostics(exc.diagnostics)
+        n = len(exc.diagnostics)
+        click.echo(f"mlgitops: {n} problem{'s' if n != 1 else ''} found; nothing was written", err=True)
+        code = EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # a bug, not bad input: say so plainly, with the details on request
+        if console.verbose:
+            raise
+        click.echo(f"mlgitops: internal error: {type(exc).__name__}: {exc} (run with -v for details)", err=True)
+        code = EXIT_INTERNAL
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="mlgitops")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              help="Repository root holding spec/, environments/ and generated/ (default: current directory).")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Print per-object detail and tracebacks of internal errors.")
+@click.pass_context
+def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
+    """mlgitops: compile ML system specs into validated Kubernetes manifests for Argo CD."""
+    ctx.obj = {"root": root, "console": Console(quiet, verbose)}
+
+
+def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
+    from .pipeline import Workspace
+
+    return Workspace(ctx.obj["root"], tuple(paths), tuple(envs))
+
+
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+ENVS = click.option("--env", "envs", multiple=True, metavar="ENV",
+                    help="Environment to compile for (repeatable; default: every file in environments/).")
+
+
+@main.command()
+@PATHS
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Load and validate specs (and their merge with every environment); render nothing."""
+    from .pipeline import validate_all
+
+    console: Console = ctx.obj["console"]
+
+    def action() -> int:
+        envs, systems = validate_all(_workspace(ctx, paths))
+        names = sorted({s.name for s in systems})
+        console.info(f"ok: {len(names)} system{'s' * (len(names) != 1)} valid in {len(envs)} environments "
+                     f"({', '.join(envs)})")
+        return 0
+
+    run(console, action)
+
+
+@main.command(name="compile")
+@PATHS
+@ENVS
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory (default: generated/ under the root).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output directory is not what the specs produce.")
+@click.pass_context
+def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], out: Path | None,
+                    check: bool) -> None:
+    """Compile specs into generated/<env>/<system>/."""
+    from . import emit
+
+    console: Console = ctx.obj["console"]
+    ws = _workspace(ctx, paths, envs)
+    out = out or ws.root / "generated"
+
+    def action() -> int:
+        started = time.perf_counter()
+        result = _compile_with_progress(console, ws)
+        console.diagnostics(result.warnings)
+        for unit in result.units:
+            seconds = result.timings[(unit.env, unit.system)]
+            console.info(f"  {unit.env}/{unit.system}: {len(unit.objects)} objects ({seconds:.2f}s)")
+            for obj in unit.objects:
+                console.detail(f"    {obj['apiVersion']} {obj['kind']} {obj['metadata']['name']}")
+        total = sum(len(u.objects) for u in result.units)
+        shape = f"{len(result.systems)} systems × {len(result.envs)} environments, {total} objects"
+        if check:
+            stale = emit.differences(out, result.units, result.envs, ws.whole)
+            for line in stale:
+                click.echo(f"  {line}", err=True)
+            if stale:
+                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({len(stale)} files differ); "
+                           "run `mlgitops compile` and commit the result", err=True)
+                return EXIT_STALE
+            console.info(f"up to date: {shape} match {ws.display(out)}/")
+            return 0
+        emit.write(out, result.units, result.envs, ws.whole)
+        console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")
+        return 0
+
+    run(console, action)
+
+
+def _compile_with_progress(console: Console, ws):
+    from .pipeline import compile_all
+
+    if not console.interactive or console.quiet:
+        return compile_all(ws)
+
+    def tick(system, done: int, total: int) -> None:
+        filled = 30 * done // total
+        click.echo(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {system.env}/{system.name}\x1b[K",
+                   err=True, nl=False)
+
+    try:
+        return compile_all(ws, progress=tick)
+    finally:
+        click.echo("\r\x1b[K", err=True, nl=False)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["MLSystem", "Environment"]), default="MLSystem", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE, not stdout.")
+@click.pass_context
+def schema(ctx: click.Context, kind: str, out: Path | None) -> None:
+    """Export the JSON Schema of a spec kind, for editors (yaml-language-server) and other tools."""
+    from .schema import json_schema
+
+    def action() -> int:
+        text = json.dumps(json_schema(kind), indent=2, sort_keys=True) + "\n"
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            out.write_text(text)
+        return 0
+
+    run(ctx.obj["console"], action)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Diagnostics: every problem the compiler reports about its input, with a stable code and a source position.
+
+A `Diagnostic` prints as `file:line:col: field.path: message [CODE]`. Passes collect them and raise one
+`SpecError` per run, so a user sees every problem in a file at once (not just the first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Code(str, Enum):
+    """Stable diagnostic codes; the value is what users see and search for. Never reuse a retired value."""
+
+    YAML_SYNTAX = "E101"
+    DUPLICATE_KEY = "E102"
+    ALIAS_EXPANSION = "E103"
+    FILE_TOO_LARGE = "E104"
+    NOT_A_MAPPING = "E105"
+    FORBIDDEN_TAG = "E106"
+    NON_STRING_KEY = "E107"
+    ENCODING = "E108"
+    MULTIPLE_DOCUMENTS = "E109"
+    FILE_UNREADABLE = "E110"
+    UNKNOWN_FIELD = "E201"
+    MISSING_FIELD = "E202"
+    INVALID_VALUE = "E203"
+    RULE_VIOLATION = "E204"
+    WRONG_KIND = "E205"
+    UNRESOLVED_MODEL = "W201"
+    UNKNOWN_ENVIRONMENT = "E301"
+    DUPLICATE_SYSTEM = "E302"
+    NAME_MISMATCH = "E303"
+    UNSAFE_PATH = "E304"
+    NO_INPUT = "E305"
+    USAGE = "E401"
+    OUTPUT = "E501"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A file and a 1-based line and column in it."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: Code
+    location: Location
+    message: str
+    field: str = ""
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        field = f" {self.field}:" if self.field else ""
+        kind = "" if self.severity is Severity.ERROR else " warning:"
+        return f"{where}:{kind}{field} {self.message} [{self.code.value}]"
+
+
+class SpecError(Exception):
+    """Raised by a pass with every diagnostic it found; the CLI prints them and exits 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(diagnostics, key=lambda d: (d.location, d.field, d.message))
+        super().__init__("\n".join(str(d) for d in self.diagnostics))

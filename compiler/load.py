@@ -1,0 +1,207 @@
+"""Pass 1 — load: YAML file → plain data plus a source map of every key's line and column.
+
+Input: a file path. Output: `Document` (plain dicts/lists/scalars, `SourceMap`). Errors (`SpecError`): file too
+large, not UTF-8, YAML syntax, duplicate keys, several documents, a top level that is not a mapping, non-string
+keys, explicit tags beyond the YAML core schema, and aliases that expand past a node budget (alias bombs).
+Only the round-trip loader of ruamel.yaml is used: it never constructs Python objects from tags.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError
+
+from .errors import Code, Diagnostic, Location, SpecError
+
+MAX_FILE_BYTES = 1024 * 1024
+# A spec has a few hundred nodes; anything past this is an alias bomb or a generated monster.
+MAX_NODES = 20_000
+MAX_DEPTH = 40
+# Explicit tags that only restate what the core schema would infer anyway.
+CORE_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each field was written: path → location of its key (or of the list item).
+
+    A merged spec's map holds locations from several files: the layer that set a field owns its location.
+    """
+
+    file: str
+    locations: dict[FieldPath, Location] = field(default_factory=dict)
+
+    def locate(self, path: FieldPath) -> Location:
+        """Location of `path`, or of its nearest written ancestor (a missing field points at its parent)."""
+        path = tuple(path)
+        while path:
+            if path in self.locations:
+                return self.locations[path]
+            path = path[:-1]
+        return self.locations.get((), Location(self.file))
+
+
+@dataclass(frozen=True)
+class Document:
+    file: str
+    data: dict[str, Any]
+    source: SourceMap
+
+
+def load(path: Path, display: str | None = None) -> Document:
+    """Load one YAML file; `display` is the path shown in diagnostics (relative to the repo root)."""
+    display = display or str(path)
+
+    def fail(code: Code, message: str, line: int = 1, column: int = 1) -> SpecError:
+        return SpecError([Diagnostic(code, Location(display, line, column), message)])
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(Code.FILE_TOO_LARGE, f"file is {size} bytes; specs are capped at {MAX_FILE_BYTES} bytes")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail(Code.FILE_UNREADABLE, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise fail(Code.ENCODING, "file is not valid UTF-8", line, column) from None
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        documents = list(yaml.load_all(text))
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = re.search(r'found duplicate key "([^"]*)"', str(exc))
+        first = exc.context_mark.line + 1 if exc.context_mark else "?"
+        name = f' "{key.group(1)}"' if key else ""
+        raise fail(Code.DUPLICATE_KEY, f"duplicate key{name} (the mapping starts on line {first})",
+                   mark.line + 1, mark.column + 1) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise fail(Code.YAML_SYNTAX, f"invalid YAML: {problem}", line, column) from None
+    except RecursionError:
+        raise fail(Code.YAML_SYNTAX, "invalid YAML: nesting is too deep") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python will parse
+        found = re.search(r"\d{4000,}", text)
+        line, column = _line_col(text, found.start()) if found else (1, 1)
+        raise fail(Code.YAML_SYNTAX, f"invalid YAML value: {exc}", line, column) from None
+
+    if len(documents) > 1:
+        raise fail(Code.MULTIPLE_DOCUMENTS, f"file holds {len(documents)} YAML documents; write one per file")
+    root = documents[0] if documents else None
+    if not isinstance(root, CommentedMap):
+        what = "empty" if root is None else f"a {type(root).__name__}"
+        raise fail(Code.NOT_A_MAPPING, f"the top level must be a mapping of fields, but the file is {what}")
+
+    converter = _Converter(display)
+    data = converter.convert(root, (), 0)
+    if converter.problems:
+        raise SpecError(converter.problems)
+    return Document(display, data, SourceMap(display, converter.locations))
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+class _Converter:
+    """Turns ruamel's round-trip nodes into plain data, recording positions and refusing what a spec can't be."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.locations: dict[FieldPath, Location] = {(): Location(file)}
+        self.problems: list[Diagnostic] = []
+        self.nodes = 0
+
+    def problem(self, code: Code, message: str, path: FieldPath) -> None:
+        self.problems.append(Diagnostic(code, self._locate(path), message, dotted(path)))
+
+    def _locate(self, path: FieldPath) -> Location:
+        while path not in self.locations:
+            path = path[:-1]
+        return self.locations[path]
+
+    def _record(self, path: FieldPath, line: int, column: int) -> None:
+        """ruamel counts from 0; people count from 1."""
+        self.locations.setdefault(path, Location(self.file, line + 1, column + 1))
+
+    def convert(self, node: Any, path: FieldPath, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise SpecError([Diagnostic(Code.ALIAS_EXPANSION, self._locate(path),
+                                        f"document expands to more than {MAX_NODES} nodes "
+                                        "(aliases that multiply, or a file far larger than a spec)",
+                                        dotted(path))])
+        if depth > MAX_DEPTH:
+            raise SpecError([Diagnostic(Code.YAML_SYNTAX, self._locate(path),
+                                        f"nesting deeper than {MAX_DEPTH} levels", dotted(path))])
+        tag = getattr(getattr(node, "tag", None), "value", None)
+        if isinstance(node, TaggedScalar):
+            if tag in CORE_TAGS:
+                return str(node.value)
+            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} is not allowed in a spec", path)
+            return None
+        if tag and tag not in CORE_TAGS:
+            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} is not allowed in a spec", path)
+            return None
+        if isinstance(node, CommentedMap):
+            return self._mapping(node, path, depth)
+        if isinstance(node, CommentedSeq):
+            items = []
+            for index, item in enumerate(node):
+                self._record(path + (index,), *node.lc.item(index))
+                items.append(self.convert(item, path + (index,), depth + 1))
+            return items
+        return self._scalar(node, path)
+
+    def _mapping(self, node: CommentedMap, path: FieldPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key in node:
+            try:
+                line, column = node.lc.key(key)
+            except (KeyError, TypeError):  # keys brought in by a `<<` merge have no position of their own
+                line, column = node.lc.line, node.lc.col
+            if not isinstance(key, str):
+                self._record(path + (str(key),), line, column)
+                self.problem(Code.NON_STRING_KEY, f"key {key!r} is not a string; quote it", path + (str(key),))
+                continue
+            self._record(path + (key,), line, column)
+            result[key] = self.convert(node[key], path + (key,), depth + 1)
+        return result
+
+    def _scalar(self, value: Any, path: FieldPath) -> Any:
+        if value is None or isinstance(value, (bool, str)):
+            return str(value) if isinstance(value, str) else value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value
+        self.problem(Code.FORBIDDEN_TAG, f"a {type(value).__name__} value is not allowed in a spec", path)
+        return None
+
+
+def dotted(path: FieldPath) -> str:
+    """`("serving", "replicas", "min")` → `serving.replicas.min`; list items as `secrets[0].name`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

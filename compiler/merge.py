@@ -1,0 +1,168 @@
+"""Pass 3 — merge: environment defaults → the system's values → the system's `environments.<env>` overrides.
+
+Input: a system `Document` and an environment (`EnvironmentDoc`). Output: `MergedSystem` — the validated
+`MLSystem` for that environment, its plain data, and a source map in which every field points at the file and line
+of the layer that set it. Merging follows JSON Merge Patch (RFC 7386): mappings merge key by key, lists and
+scalars replace, `null` removes. Defaults for `model`, `training` and `serving` only fill in sections the system
+has: an environment default never creates a workload. Errors (`SpecError`): an override for an unknown
+environment, an override or default of a field that identifies the system, and anything invalid after merging.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Code, Diagnostic, SpecError
+from .load import Document, FieldPath, SourceMap, dotted
+from .model import Environment, MLSystem
+from .validate import validate
+
+# Sections a default may only refine, never create.
+WORKLOAD_SECTIONS = ("model", "training", "serving")
+FIXED_FIELDS = (("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "team"), ("environments",))
+NOT_DEFAULTABLE = FIXED_FIELDS + (("metadata",), ("waivers",))
+
+
+@dataclass(frozen=True)
+class EnvironmentDoc:
+    """A validated environment with the document it came from."""
+
+    name: str
+    spec: Environment
+    document: Document
+
+
+@dataclass(frozen=True)
+class MergedSystem:
+    """One system as it will run in one environment."""
+
+    name: str
+    spec: MLSystem
+    environment: EnvironmentDoc
+    data: dict[str, Any]
+    source: SourceMap
+    spec_hash: str
+
+    @property
+    def env(self) -> str:
+        return self.environment.name
+
+    @property
+    def namespace(self) -> str:
+        return f"{self.environment.spec.namespace_prefix}{self.name}"
+
+    @property
+    def spec_file(self) -> str:
+        return self.source.file
+
+
+@dataclass(frozen=True)
+class _Layer:
+    data: dict[str, Any]
+    source: SourceMap
+    root: FieldPath  # where this layer's data sits inside its own document
+
+
+def check_overrides(document: Document, known_environments: list[str]) -> None:
+    """Overrides must name an existing environment and leave the system's identity alone."""
+    problems = []
+    for env, override in (document.data.get("environments") or {}).items():
+        where = ("environments", env)
+        if env not in known_environments:
+            guess = difflib.get_close_matches(env, known_environments, n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else f"; environments are: {', '.join(known_environments)}"
+            problems.append(Diagnostic(Code.UNKNOWN_ENVIRONMENT, document.source.locate(where),
+                                       f"no environment named {env!r}{hint}", dotted(where)))
+        problems += _fixed_field_problems(override or {}, document.source, where, FIXED_FIELDS, "per environment")
+    if problems:
+        raise SpecError(problems)
+
+
+def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
+    env_doc = environment.document
+    defaults = env_doc.data.get("defaults") or {}
+    problems = _fixed_field_problems(defaults, env_doc.source, ("defaults",), NOT_DEFAULTABLE, "as an environment default")
+    if problems:
+        raise SpecError(problems)
+
+    base = {k: v for k, v in document.data.items() if k != "environments"}
+    override = (document.data.get("environments") or {}).get(environment.name) or {}
+    system = _merge_patch(base, override)
+    defaults = {k: v for k, v in defaults.items() if k not in WORKLOAD_SECTIONS or system.get(k) is not None}
+    merged = _merge_patch(defaults, system)
+
+    layers = [_Layer(defaults, env_doc.source, ("defaults",)), _Layer(base, document.source, ()),
+              _Layer(override, document.source, ("environments", environment.name))]
+    source = SourceMap(document.file, _provenance(merged, layers))
+    spec = validate(MLSystem, merged, source)
+    return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data))
+
+
+def _fixed_field_problems(data: dict[str, Any], source: SourceMap, root: FieldPath,
+                          fixed: tuple[FieldPath, ...], how: str) -> list[Diagnostic]:
+    problems = []
+    for path in fixed:
+        if _lookup(data, path) is not _MISSING:
+            problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(root + path),
+                                       f"{dotted(path)} cannot be set {how}", dotted(root + path)))
+    return problems
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: mappings merge, `null` deletes, everything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+_MISSING = object()
+
+
+def _lookup(data: Any, path: FieldPath) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _paths(data: Any, prefix: FieldPath = ()) -> list[FieldPath]:
+    paths = [prefix]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            paths += _paths(value, prefix + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            paths += _paths(value, prefix + (index,))
+    return paths
+
+
+def _provenance(merged: dict[str, Any], layers: list[_Layer]) -> dict:
+    """Each merged field's location is that of the last layer holding it (a replaced list is wholly the new one's)."""
+    locations = {}
+    for path in _paths(merged):
+        for layer in reversed(layers):
+            if path and _lookup(layer.data, path) is not _MISSING:
+                locations[path] = layer.source.locate(layer.root + path)
+                break
+    locations[()] = layers[1].source.locate(())
+    return locations
+
+
+def _hash(system: dict[str, Any], environment: dict[str, Any]) -> str:
+    """Content hash of everything that shapes this system's manifests in this environment."""
+    canonical = json.dumps({"system": system, "environment": environment}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

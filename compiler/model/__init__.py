@@ -1,0 +1,6 @@
+"""The spec language: pydantic models for `MLSystem` (spec/<system>.yaml) and `Environment` (environments/<env>.yaml)."""
+
+from .environment import Environment
+from .mlsystem import MLSystem
+
+__all__ = ["Environment", "MLSystem"]

@@ -1,0 +1,21 @@
+"""What every spec model shares: camelCase field names as written in YAML, unknown fields refused, immutability."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class SpecModel(BaseModel):
+    """Base of every spec section: fields are written in camelCase, unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True,
+                              use_attribute_docstrings=True, validate_default=False)
+
+
+class RuleError(ValueError):
+    """A cross-field rule broken inside a model; `field` names the sub-field the message should point at."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field

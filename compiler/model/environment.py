@@ -1,0 +1,88 @@
+"""`Environment`: one cluster's settings (environments/<env>.yaml) — Argo CD, MLflow, secret store, policy, defaults."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from .base import SpecModel
+from .units import DnsLabel
+
+
+class Metadata(SpecModel):
+    name: DnsLabel
+
+
+class Cluster(SpecModel):
+    name: Annotated[str, Field(min_length=1)]
+    server: Annotated[str, Field(pattern=r"^https://\S+$")]
+    """API server URL; the Argo CD destination."""
+    region: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+
+
+class ArgoCd(SpecModel):
+    namespace: DnsLabel = "argocd"
+    repo_url: Annotated[str, Field(alias="repoURL", pattern=r"^(https://|ssh://|git@)\S+$")]
+    target_revision: Annotated[str, Field(min_length=1)] = "main"
+    auto_sync: bool = False
+    """Automated sync (with self-heal) for this environment's applications."""
+
+
+class Mlflow(SpecModel):
+    tracking_uri: Annotated[str, Field(pattern=r"^(https?://|sqlite:///|file:|databricks)\S*$")] | None = None
+    """Registry to resolve models in; MLFLOW_TRACKING_URI overrides it."""
+
+
+class SecretStore(SpecModel):
+    kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    name: DnsLabel
+
+
+class Toleration(SpecModel):
+    key: Annotated[str, Field(min_length=1)]
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+
+class Gpu(SpecModel):
+    node_selector_key: Annotated[str, Field(min_length=1)] = "nvidia.com/gpu.product"
+    """Node label that carries the GPU product (set by GPU Feature Discovery)."""
+    tolerations: list[Toleration] = [Toleration(key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")]
+    hourly_price: dict[str, Annotated[float, Field(ge=0)]] = {}
+    """Price per GPU-hour by product, for cost estimates."""
+
+
+class Severity(str, Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class Policy(SpecModel):
+    fail_on: Severity = Severity.high
+    """Findings at or above this severity fail the gate."""
+
+
+class Environment(SpecModel):
+    """One target cluster and the platform settings every system compiled for it shares."""
+
+    api_version: Literal["mlgitops.io/v1alpha1"]
+    kind: Literal["Environment"]
+    metadata: Metadata
+    cluster: Cluster
+    namespace_prefix: Annotated[str, Field(pattern=r"^([a-z0-9][-a-z0-9]*)?$", max_length=20)] = ""
+    """namespace = <prefix><system name>"""
+    argocd: ArgoCd
+    mlflow: Mlflow = Mlflow()
+    secret_store: SecretStore | None = None
+    image_registries: list[Annotated[str, Field(min_length=1)]] = []
+    """Registries images may come from; anything else is refused by policy."""
+    gpu: Gpu = Gpu()
+    policy: Policy = Policy()
+    defaults: dict[str, Any] = {}
+    """Values applied to every system before its own (deep merge)."""

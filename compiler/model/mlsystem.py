@@ -1,0 +1,349 @@
+"""`MLSystem`: one ML system's spec (spec/<system>.yaml) — model, training, serving, monitoring, secrets, waivers."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from .base import RuleError, SpecModel
+from .units import Cron, CpuQuantity, DnsLabel, Duration, MemoryQuantity, Percent, PositiveInt
+
+Image = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/:@-]*$", max_length=512,
+                             description="container image reference: registry/repo:tag or @sha256:digest")]
+EnvVars = dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str]
+LabelMap = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")],
+                Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]]
+
+
+class DataClassification(str, Enum):
+    public = "public"
+    internal = "internal"
+    confidential = "confidential"
+    restricted = "restricted"
+
+
+class RiskCategory(str, Enum):
+    """EU AI Act risk class."""
+
+    minimal = "minimal"
+    limited = "limited"
+    high = "high"
+
+
+class ModelFormat(str, Enum):
+    sklearn = "sklearn"
+    xgboost = "xgboost"
+    lightgbm = "lightgbm"
+    pytorch = "pytorch"
+    tensorflow = "tensorflow"
+    onnx = "onnx"
+    huggingface = "huggingface"
+    custom = "custom"
+
+
+class Runtime(str, Enum):
+    kserve = "kserve"
+    deployment = "deployment"
+
+
+class ScaleMetric(str, Enum):
+    cpu = "cpu"
+    memory = "memory"
+    concurrency = "concurrency"
+    rps = "rps"
+    kafka_lag = "kafka-lag"
+
+
+class GpuSharing(str, Enum):
+    none = "none"
+    time_slicing = "time-slicing"
+    mps = "mps"
+    mig = "mig"
+
+
+class Metadata(SpecModel):
+    name: DnsLabel
+    """System name: becomes the namespace suffix and the name of its resources."""
+    team: DnsLabel
+    """Owning team; owns the Argo CD AppProject."""
+    owner: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    """Contact e-mail of the owner (on-call alias preferred)."""
+    cost_center: str | None = None
+    labels: LabelMap = {}
+    """Extra labels put on every rendered object."""
+
+
+class Validation(SpecModel):
+    max_age_days: PositiveInt = 180
+    """The served model version must have been validated within this many days."""
+
+
+class Compliance(SpecModel):
+    data_classification: DataClassification = DataClassification.internal
+    pii: bool = False
+    residency: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = []
+    """Regions the data may be processed in; must contain the cluster's region."""
+    risk_category: RiskCategory = RiskCategory.minimal
+    validation: Validation = Validation()
+
+
+class Model(SpecModel):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=256)]
+    """Registered model name in the MLflow model registry."""
+    alias: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+    """Registry alias to resolve (e.g. champion); the default when no version is given."""
+    version: PositiveInt | None = None
+    """An exact registered version number, instead of an alias."""
+    format: ModelFormat = ModelFormat.custom
+
+    @model_validator(mode="after")
+    def _alias_or_version(self) -> "Model":
+        if self.alias is not None and self.version is not None:
+            raise RuleError("version", "set either model.alias or model.version, not both")
+        return self
+
+    @property
+    def wanted_alias(self) -> str | None:
+        """The alias to resolve: the one written, or `champion` when neither alias nor version is given."""
+        return None if self.version is not None else (self.alias or "champion")
+
+
+class Gpu(SpecModel):
+    count: Annotated[float, Field(gt=0)] = 1
+    """GPUs per pod; a fraction only with time-slicing or mps sharing."""
+    type: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")] | None = None
+    """GPU product (e.g. nvidia-a100-80gb); selects nodes through the environment's GPU label."""
+    sharing: GpuSharing = GpuSharing.none
+    mig_profile: Annotated[str, Field(pattern=r"^[1-7]g\.\d+gb$")] | None = None
+    """MIG profile such as 1g.10gb; required with sharing: mig."""
+    dra: bool = False
+    """Request the device through a DRA ResourceClaimTemplate instead of a device-plugin limit."""
+
+    @model_validator(mode="after")
+    def _sharing_rules(self) -> "Gpu":
+        if self.sharing is GpuSharing.mig and not self.mig_profile:
+            raise RuleError("sharing", "sharing: mig needs migProfile (e.g. 1g.10gb)")
+        if self.mig_profile and self.sharing is not GpuSharing.mig:
+            raise RuleError("migProfile", "migProfile is only used with sharing: mig")
+        if self.sharing is GpuSharing.mig and self.count > 7:
+            raise RuleError("count", f"a MIG-partitioned GPU has at most 7 instances; count is {self.count:g}")
+        if self.dra:  # until ResourceClaimTemplates are rendered, refuse rather than silently use the plugin
+            raise RuleError("dra", "dra: true is not supported yet; remove it to request the GPU through the "
+                                   "device plugin")
+        if self.count != int(self.count) and self.sharing in (GpuSharing.none, GpuSharing.mig):
+            raise RuleError("count", f"a fractional GPU count ({self.count:g}) needs sharing: time-slicing or mps")
+        return self
+
+
+class Resources(SpecModel):
+    cpu: CpuQuantity = "1"
+    memory: MemoryQuantity = "2Gi"
+    gpu: Gpu | None = None
+
+
+class DataRef(SpecModel):
+    name: DnsLabel
+    uri: Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]
+    """Dataset location, e.g. s3://bucket/path."""
+
+
+class Training(SpecModel):
+    image: Image
+    command: list[str] = []
+    args: list[str] = []
+    env: EnvVars = {}
+    schedule: Cron | None = None
+    """Retraining cadence (cron); omit for a one-off run."""
+    workers: PositiveInt = 1
+    """More than 1 means distributed training (PyTorchJob)."""
+    resources: Resources = Resources()
+    queue: DnsLabel | None = None
+    """Kueue LocalQueue the job is admitted through."""
+    priority: DnsLabel | None = None
+    """PriorityClass name for the training pods."""
+    data: list[DataRef] = []
+    max_runtime: Duration | None = None
+    retries: Annotated[int, Field(ge=0, le=100)] = 2
+
+
+class Replicas(SpecModel):
+    min: Annotated[int, Field(ge=0, le=1000)] = 1
+    max: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Upper bound for autoscaling; defaults to min (a fixed size)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Replicas":
+        if self.max is not None and self.min > self.max:
+            raise RuleError("min", f"replicas.min ({self.min}) must be <= replicas.max ({self.max})")
+        return self
+
+    @property
+    def upper(self) -> int:
+        return self.max if self.max is not None else max(self.min, 1)
+
+
+class KafkaTrigger(SpecModel):
+    bootstrap_servers: Annotated[str, Field(min_length=1)]
+    topic: Annotated[str, Field(min_length=1)]
+    consumer_group: Annotated[str, Field(min_length=1)]
+    lag_threshold: PositiveInt = 100
+    """Target consumer lag per replica."""
+
+
+DEFAULT_SCALE_TARGET = {ScaleMetric.cpu: 70, ScaleMetric.memory: 80, ScaleMetric.concurrency: 10,
+                        ScaleMetric.rps: 100, ScaleMetric.kafka_lag: 100}
+
+
+class Autoscaling(SpecModel):
+    metric: ScaleMetric = ScaleMetric.cpu
+    target: Annotated[float, Field(gt=0)] | None = None
+    """Percent for cpu/memory, per-replica value otherwise; a per-metric default when omitted."""
+    kafka: KafkaTrigger | None = None
+
+    @model_validator(mode="after")
+    def _kafka_rules(self) -> "Autoscaling":
+        if self.metric is ScaleMetric.kafka_lag and self.kafka is None:
+            raise RuleError("metric", "metric: kafka-lag needs the kafka block "
+                                      "(bootstrapServers, topic, consumerGroup)")
+        if self.kafka is not None and self.metric is not ScaleMetric.kafka_lag:
+            raise RuleError("kafka", "the kafka block is only used with metric: kafka-lag")
+        if self.metric in (ScaleMetric.cpu, ScaleMetric.memory) and self.target is not None and self.target > 100:
+            raise RuleError("target", f"a {self.metric.value} target is a percentage of the request (1-100)")
+        return self
+
+    @property
+    def effective_target(self) -> float:
+        if self.target is not None:
+            return self.target
+        if self.kafka is not None:
+            return self.kafka.lag_threshold
+        return DEFAULT_SCALE_TARGET[self.metric]
+
+
+class Canary(SpecModel):
+    traffic_percent: Annotated[int, Field(ge=0, le=100)]
+
+
+class Slo(SpecModel):
+    latency_p95: Duration | None = None
+    error_rate: Percent | None = None
+    availability: Percent | None = None
+
+
+class Ingress(SpecModel):
+    host: Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")]
+    tls: bool = True
+    path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
+    class_name: str | None = None
+
+
+class Caller(SpecModel):
+    namespace: DnsLabel
+    pod_selector: LabelMap = {}
+
+
+class Probes(SpecModel):
+    """HTTP paths probed on the serving port; defaults follow the KServe V2 inference protocol."""
+
+    readiness: Annotated[str, Field(pattern=r"^/\S*$")] = "/v2/health/ready"
+    liveness: Annotated[str, Field(pattern=r"^/\S*$")] = "/v2/health/live"
+
+
+class Serving(SpecModel):
+    runtime: Runtime = Runtime.kserve
+    image: Image | None = None
+    """Required for runtime: deployment and for custom model formats."""
+    command: list[str] = []
+    args: list[str] = []
+    env: EnvVars = {}
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    replicas: Replicas = Replicas()
+    autoscaling: Autoscaling = Autoscaling()
+    resources: Resources = Resources()
+    gpu: Gpu | None = None
+    canary: Canary | None = None
+    slo: Slo | None = None
+    ingress: Ingress | None = None
+    allowed_callers: list[Caller] = []
+    """Namespaces (and pods) that may call the service; nothing else can."""
+    probes: Probes = Probes()
+
+    @model_validator(mode="after")
+    def _runtime_rules(self) -> "Serving":
+        if self.resources.gpu is not None:
+            raise RuleError("resources", "put the serving GPU request under serving.gpu, not serving.resources.gpu")
+        if self.runtime is Runtime.deployment:
+            if self.image is None:
+                raise RuleError("runtime", "runtime: deployment needs serving.image")
+            if self.canary is not None:
+                raise RuleError("canary", "canary traffic splitting needs runtime: kserve")
+            if self.replicas.min == 0 and self.autoscaling.metric is not ScaleMetric.kafka_lag:
+                raise RuleError("replicas", "scale to zero (replicas.min: 0) with runtime: deployment "
+                                            "needs autoscaling.metric: kafka-lag (KEDA)")
+        elif self.autoscaling.metric is ScaleMetric.kafka_lag:
+            raise RuleError("autoscaling", "metric: kafka-lag needs runtime: deployment (KEDA ScaledObject)")
+        return self
+
+
+class Drift(SpecModel):
+    image: Image
+    schedule: Cron = "0 * * * *"
+    metric: Literal["psi", "ks", "kl", "js", "wasserstein", "chi2"] = "psi"
+    threshold: Annotated[float, Field(gt=0)] = 0.2
+    command: list[str] = []
+
+
+class Monitoring(SpecModel):
+    drift: Drift | None = None
+    dashboards: bool = True
+    alerts_to: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] | None = None
+    """Routing label put on generated alerts (an Alertmanager receiver)."""
+
+
+class SecretRef(SpecModel):
+    name: DnsLabel
+    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_./-]+$")]
+    """Where the secret lives: vault://<path>. Values never appear in a spec."""
+    keys: Annotated[list[Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]], Field(min_length=1)]
+
+
+class Waiver(SpecModel):
+    rule: Annotated[str, Field(pattern=r"^(MLG-[A-Z]+-\d{3}|CKV2?_[A-Z0-9_]+)$")]
+    reason: str | None = None
+    expires: date | None = None
+    approved_by: str | None = None
+
+
+class MLSystem(SpecModel):
+    """One ML system: what it serves, how it trains, how it is watched, under which rules."""
+
+    api_version: Literal["mlgitops.io/v1alpha1"]
+    kind: Literal["MLSystem"]
+    metadata: Metadata
+    compliance: Compliance = Compliance()
+    model: Model | None = None
+    training: Training | None = None
+    serving: Serving | None = None
+    monitoring: Monitoring = Monitoring()
+    secrets: list[SecretRef] = []
+    environments: dict[DnsLabel, dict[str, Any] | None] = {}
+    """Per-environment overrides of any field above (deep merge; null removes a field)."""
+    waivers: list[Waiver] = []
+
+    @model_validator(mode="after")
+    def _system_rules(self) -> "MLSystem":
+        if self.training is None and self.serving is None:
+            raise RuleError("serving", "a system needs a training or a serving section (or both)")
+        if self.serving is not None and self.model is None and self.serving.image is None:
+            raise RuleError("serving", "serving needs a model (from the registry) or serving.image")
+        if (self.serving is not None and self.serving.runtime.value == "kserve" and self.serving.image is None
+                and self.model is not None and self.model.format is ModelFormat.custom):
+            raise RuleError("serving", "a custom model format needs serving.image (the predictor container)")
+        names = [secret.name for secret in self.secrets]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise RuleError("secrets", f"secret name {duplicate!r} is declared twice")
+        return self

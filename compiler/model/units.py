@@ -1,0 +1,133 @@
+"""Units a spec is written in — CPU and memory quantities, durations, percentages, cron — as pydantic types.
+
+Each type keeps the user's notation (normalised) so the merged spec reads like the source, and has a parse
+function for the numbers renderers and cost estimates need. Error messages say what a valid value looks like.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from cronsim import CronSim, CronSimError
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m)?$")
+_MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+_MEMORY_FACTORS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+                   "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?(ms|s|m|h|d))+$")
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_PERCENT = re.compile(r"^(\d+(\.\d+)?)%$")
+# Kubernetes CronJob understands these macros and the five-field form, but not Quartz extensions (L, W, #).
+CRON_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+               "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+
+
+def _number_to_str(value: Any) -> Any:
+    """YAML reads `cpu: 2` as a number; quantities are strings in Kubernetes."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format(Decimal(str(value)).normalize(), "f")
+    return value
+
+
+def _check_cpu(value: str) -> str:
+    if not _CPU.match(value) or cpu_cores(value) <= 0:
+        raise ValueError(f"{value!r} is not a CPU quantity: write cores (2, 0.5) or millicores (500m)")
+    return value
+
+
+def _check_memory(value: str) -> str:
+    if not _MEMORY.match(value) or memory_bytes(value) <= 0:
+        raise ValueError(f"{value!r} is not a memory quantity: write e.g. 512Mi, 4Gi or 1G")
+    return value
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.match(value) or duration_seconds(value) <= 0:
+        raise ValueError(f"{value!r} is not a duration: write e.g. 150ms, 30s, 6h or 1h30m")
+    return value
+
+
+def _check_percent(value: str) -> str:
+    if not _PERCENT.match(value) or not 0 < percent_value(value) <= 100:
+        raise ValueError(f"{value!r} is not a percentage: write e.g. 99.9% or 1% (above 0, at most 100)")
+    return value
+
+
+def _check_cron(value: str) -> str:
+    expression = CRON_MACROS.get(value.strip(), value)
+    tokens = [token for part in expression.upper().split() for token in part.split(",")]
+    if any("#" in token or re.fullmatch(r"\d*L(-\d+)?|\d+W|LW", token) for token in tokens):
+        raise ValueError(f"{value!r} uses L, W or #, which Kubernetes CronJobs do not support")
+    try:
+        CronSim(expression, datetime(2000, 1, 1))
+    except (CronSimError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not a cron schedule ({exc}): write five fields, e.g. '0 3 * * 0'") from None
+    return value
+
+
+def _string_type(check, pattern: str, description: str, accepts_numbers: bool = False):
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern, "description": description}
+    if accepts_numbers:
+        schema = {"anyOf": [schema, {"type": "number", "exclusiveMinimum": 0}], "description": description}
+    validators = [BeforeValidator(_number_to_str)] if accepts_numbers else []
+    return Annotated[str, *validators, AfterValidator(check), WithJsonSchema(schema)]
+
+
+CpuQuantity = _string_type(_check_cpu, _CPU.pattern, "CPU: cores (2, 0.5) or millicores (500m)", True)
+MemoryQuantity = _string_type(_check_memory, _MEMORY.pattern, "memory: bytes with a unit (512Mi, 4Gi, 1G)", True)
+Duration = _string_type(_check_duration, _DURATION.pattern, "duration: 150ms, 30s, 6h, 1h30m")
+Percent = _string_type(_check_percent, _PERCENT.pattern, "percentage: 99.9%")
+Cron = _string_type(_check_cron, r"^(@\w+|\S+( \S+){4})$", "cron schedule, five fields ('0 3 * * 0') or @daily")
+
+
+def _check_dns_label(value: str) -> str:
+    if not re.match(DNS_LABEL, value):
+        raise ValueError(f"{value!r} is not a DNS-1123 label: lowercase letters, digits and '-', "
+                         "starting and ending with a letter or digit, at most 63 characters")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_check_dns_label),
+                     WithJsonSchema({"type": "string", "pattern": DNS_LABEL, "maxLength": 63})]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+def cpu_cores(value: str) -> Decimal:
+    match = _CPU.match(value)
+    if not match:
+        raise ValueError(value)
+    number = Decimal(match.group(1))
+    return number / 1000 if match.group(3) else number
+
+
+def memory_bytes(value: str) -> int:
+    match = _MEMORY.match(value)
+    if not match:
+        raise ValueError(value)
+    try:
+        return int(Decimal(match.group(1)) * _MEMORY_FACTORS[match.group(3)])
+    except InvalidOperation:
+        raise ValueError(value) from None
+
+
+def duration_seconds(value: str) -> float:
+    return sum(float(n) * _DURATION_SECONDS[unit] for n, unit in _DURATION_PART.findall(value))
+
+
+def percent_value(value: str) -> float:
+    return float(value.rstrip("%"))
+
+
+def cron_expression(value: str) -> str:
+    """The five-field form of a schedule (macros expanded), as CronJobs and schedulers take it."""
+    return CRON_MACROS.get(value.strip(), value)

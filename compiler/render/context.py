@@ -1,0 +1,63 @@
+"""What every chart needs about the system it renders: names, labels, annotations, the resolved model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..merge import MergedSystem
+from ..resolve import ResolvedModel
+
+MANAGED_BY = "mlgitops"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    system: MergedSystem
+    model: ResolvedModel | None
+
+    @property
+    def name(self) -> str:
+        return self.system.name
+
+    @property
+    def namespace(self) -> str:
+        return self.system.namespace
+
+    def labels(self) -> dict[str, str]:
+        """Labels on every object of the system (chart-wide)."""
+        meta = self.system.spec.metadata
+        return {**meta.labels,
+                "app.kubernetes.io/part-of": self.name,
+                "app.kubernetes.io/managed-by": MANAGED_BY,
+                "mlgitops.io/team": meta.team,
+                "mlgitops.io/env": self.system.env}
+
+    def workload_labels(self, workload: str, component: str) -> dict[str, str]:
+        return {"app.kubernetes.io/name": workload, "app.kubernetes.io/component": component}
+
+    def selector(self, workload: str) -> dict[str, str]:
+        """Pod selector of a workload: stable across spec changes (selectors are immutable)."""
+        return {"app.kubernetes.io/name": workload, "app.kubernetes.io/part-of": self.name}
+
+    def annotations(self) -> dict[str, str]:
+        return {"mlgitops.io/source": self.system.spec_file, "mlgitops.io/spec-hash": self.system.spec_hash}
+
+    def model_annotations(self) -> dict[str, str]:
+        """Lineage of the model a serving object runs (empty for image-only serving)."""
+        if self.model is None:
+            return {}
+        annotations = {"mlgitops.io/model-name": self.model.name,
+                       "mlgitops.io/model-version": self.model.version_label,
+                       "mlgitops.io/model-uri": self.model.source_uri}
+        if self.model.alias:
+            annotations["mlgitops.io/model-alias"] = self.model.alias
+        if self.model.run_id:
+            annotations["mlgitops.io/model-run-id"] = self.model.run_id
+        return annotations
+
+    def model_env(self) -> dict[str, str]:
+        """How a plain container learns which model to load."""
+        if self.model is None:
+            return {}
+        return {"MODEL_NAME": self.model.name, "MODEL_VERSION": self.model.version_label,
+                "MODEL_URI": self.model.source_uri}

@@ -1,0 +1,16 @@
+"""Namespace chart: the system's namespace in this environment."""
+
+from __future__ import annotations
+
+import cdk8s
+from cdk8s_plus_34 import k8s
+
+from .context import RenderContext
+
+
+class NamespaceChart(cdk8s.Chart):
+    def __init__(self, scope: cdk8s.App, ctx: RenderContext):
+        super().__init__(scope, "namespace", labels=ctx.labels(), disable_resource_name_hashes=True)
+        # Pod Security Admission enforces what the renderer promises: every pod meets "restricted".
+        psa = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+        k8s.KubeNamespace(self, "namespace", metadata=k8s.ObjectMeta(name=ctx.namespace, labels=psa))

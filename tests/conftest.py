@@ -1,0 +1,84 @@
+"""Shared fixtures: a scratch copy of the example repository, the CLI in-process, and strict manifest schemas."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from compiler.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
+K8S_SCHEMAS = SHARED_SCHEMAS / "kubernetes" / "v1.35.0-standalone-strict"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A scratch platform repository holding copies of the example specs and environments."""
+    root = tmp_path / "repo"
+    for folder in ("spec", "environments"):
+        shutil.copytree(ROOT / folder, root / folder)
+    return root
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(root: Path, *args: str) -> CliResult:
+    """The real CLI, in-process (cdk8s's Node process stays up between tests)."""
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true"})
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    """Every file under a directory, by relative path."""
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@functools.cache
+def _schema(api_version: str, kind: str) -> dict:
+    group, _, version = api_version.rpartition("/")
+    crd = SHARED_SCHEMAS / "crds" / group / f"{kind.lower()}_{version}.json"
+    if group and crd.exists():
+        path = crd
+    elif group:
+        path = K8S_SCHEMAS / f"{kind.lower()}-{group.split('.')[0]}-{version}.json"
+    else:
+        path = K8S_SCHEMAS / f"{kind.lower()}-{version}.json"
+    if not path.exists():
+        raise LookupError(f"no schema for {api_version} {kind} (looked for {path.name})")
+    return json.loads(path.read_text())
+
+
+def schema_errors(obj: dict) -> list[str]:
+    """Strict validation of one manifest against ../shared/schemas; an empty list means valid."""
+    schema = _schema(obj["apiVersion"], obj["kind"])
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    return [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(obj)]
+
+
+def require_shared_schemas() -> None:
+    if not SHARED_SCHEMAS.is_dir():
+        pytest.skip("../shared/schemas is not beside the repository")

@@ -1,0 +1,218 @@
+"""Rendered manifests: valid against ../shared/schemas (strict), deterministic, and carrying the right fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from conftest import require_shared_schemas, run_cli, schema_errors, tree
+
+yaml = YAML(typ="safe")
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every object of the examples × environments, by generated/ path."""
+    import shutil
+
+    from conftest import ROOT
+
+    root = tmp_path_factory.mktemp("compiled")
+    for folder in ("spec", "environments"):
+        shutil.copytree(ROOT / folder, root / folder)
+    assert run_cli(root, "compile").exit_code == 0
+    return {path: yaml.load(content) for path, content in tree(root / "generated").items()}
+
+
+def _objects(compiled: dict[str, dict], env: str, system: str, kind: str) -> list[dict]:
+    return [o for p, o in compiled.items() if p.startswith(f"{env}/{system}/") and o["kind"] == kind]
+
+
+def _one(compiled: dict[str, dict], env: str, system: str, kind: str) -> dict:
+    found = _objects(compiled, env, system, kind)
+    assert len(found) == 1, f"expected one {kind} in {env}/{system}, found {len(found)}"
+    return found[0]
+
+
+def _pod_specs(obj: dict) -> list[dict]:
+    """Every pod spec inside a workload, whatever its kind."""
+    spec = obj.get("spec", {})
+    if obj["kind"] in ("Deployment", "Job"):
+        return [spec["template"]["spec"]]
+    if obj["kind"] == "CronJob":
+        return [spec["jobTemplate"]["spec"]["template"]["spec"]]
+    if obj["kind"] == "PyTorchJob":
+        return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
+    if obj["kind"] == "CronWorkflow":
+        return _pod_specs(yaml.load(spec["workflowSpec"]["templates"][0]["resource"]["manifest"]))
+    if obj["kind"] == "InferenceService":
+        predictor = spec["predictor"]
+        return [{**predictor, "containers": predictor.get("containers") or [predictor["model"]]}]
+    return []
+
+
+def test_every_object_validates_strictly_against_its_schema(compiled: dict[str, dict]) -> None:
+    require_shared_schemas()
+    failures = {path: schema_errors(obj) for path, obj in compiled.items()}
+    assert not {p: e for p, e in failures.items() if e}
+    assert len(compiled) >= 40
+
+
+def test_manifests_embedded_in_workflows_validate_too(compiled: dict[str, dict]) -> None:
+    require_shared_schemas()
+    workflows = [o for o in compiled.values() if o["kind"] == "CronWorkflow"]
+    assert workflows
+    for workflow in workflows:
+        embedded = yaml.load(workflow["spec"]["workflowSpec"]["templates"][0]["resource"]["manifest"])
+        assert embedded["kind"] == "PyTorchJob"
+        assert schema_errors({**embedded, "metadata": {**embedded["metadata"], "name": "x"}}) == []
+
+
+def test_compiling_twice_gives_byte_identical_output(repo: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run_cli(repo, "compile", "--out", str(first)).exit_code == 0
+    assert run_cli(repo, "compile", "--out", str(second)).exit_code == 0
+    assert tree(first) == tree(second)
+    assert run_cli(repo, "compile", "--out", str(first), "--check").exit_code == 0
+
+
+def test_every_object_carries_the_contract_labels_and_annotations(compiled: dict[str, dict]) -> None:
+    for path, obj in compiled.items():
+        env, system = path.split("/")[:2]
+        meta = obj["metadata"]
+        assert meta["labels"]["app.kubernetes.io/part-of"] == system, path
+        assert meta["labels"]["app.kubernetes.io/managed-by"] == "mlgitops", path
+        assert meta["labels"]["mlgitops.io/team"], path
+        assert meta["annotations"]["mlgitops.io/source"] == f"spec/{system}.yaml", path
+        assert len(meta["annotations"]["mlgitops.io/spec-hash"]) == 16, path
+        if obj["kind"] != "Namespace":
+            assert meta["namespace"] == f"ml-{system}", path
+
+
+def test_every_pod_is_hardened(compiled: dict[str, dict]) -> None:
+    pods = [(path, pod) for path, obj in compiled.items() for pod in _pod_specs(obj)]
+    assert len(pods) >= 12
+    for path, pod in pods:
+        assert pod["securityContext"]["runAsNonRoot"] is True, path
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, path
+        assert pod["automountServiceAccountToken"] is False, path
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, path
+            assert context["readOnlyRootFilesystem"] is True, path
+            assert context["capabilities"] == {"drop": ["ALL"]}, path
+            assert container["resources"]["requests"] and container["resources"]["limits"], path
+
+
+def test_kserve_serving(compiled: dict[str, dict]) -> None:
+    isvc = _one(compiled, "prod", "recommender", "InferenceService")
+    predictor = isvc["spec"]["predictor"]
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 5)
+    assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("cpu", 70)
+    assert predictor["canaryTrafficPercent"] == 10
+    assert predictor["model"]["modelFormat"] == {"name": "pytorch"}
+    assert predictor["model"]["storageUri"] == "models:/recsys-ranker@champion"
+    assert predictor["model"]["resources"]["limits"] == {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": 1}
+    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "nvidia-t4"}
+    assert isvc["metadata"]["annotations"]["mlgitops.io/model-version"] == "unresolved"
+    # dev overrides: one replica, no GPU, no canary
+    dev = _one(compiled, "dev", "recommender", "InferenceService")["spec"]["predictor"]
+    assert (dev["minReplicas"], dev["maxReplicas"]) == (1, 1)
+    assert "canaryTrafficPercent" not in dev and "nodeSelector" not in dev
+    assert "nvidia.com/gpu" not in dev["model"]["resources"]["limits"]
+    # MIG slices request the MIG resource, and rps scales per replica
+    assistant = _one(compiled, "prod", "support-assistant", "InferenceService")["spec"]["predictor"]
+    assert assistant["model"]["resources"]["limits"]["nvidia.com/mig-3g.40gb"] == 1
+    assert (assistant["scaleMetric"], assistant["scaleTarget"]) == ("rps", 20)
+    assert (assistant["minReplicas"], assistant["maxReplicas"]) == (2, 8)
+
+
+def test_deployment_serving_with_kafka_lag(compiled: dict[str, dict]) -> None:
+    deployment = _one(compiled, "prod", "fraud-scorer", "Deployment")
+    assert "replicas" not in deployment["spec"], "an autoscaler owns the replica count"
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["ports"] == [{"containerPort": 9000, "name": "http", "protocol": "TCP"}]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/live"
+    assert {"name": "MODEL_VERSION", "value": "7"} in container["env"]
+    assert deployment["metadata"]["annotations"]["mlgitops.io/model-version"] == "7"
+    spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert [c["topologyKey"] for c in spread] == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    service = _one(compiled, "prod", "fraud-scorer", "Service")
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    scaled = _one(compiled, "prod", "fraud-scorer", "ScaledObject")["spec"]
+    assert scaled["scaleTargetRef"]["name"] == "fraud-scorer"
+    assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (2, 20)
+    assert scaled["triggers"][0]["metadata"] == {"bootstrapServers": "kafka.streaming.svc:9092",
+                                                 "consumerGroup": "fraud-scorer", "lagThreshold": "500",
+                                                 "topic": "card-authorizations"}
+    assert not _objects(compiled, "prod", "fraud-scorer", "HorizontalPodAutoscaler")
+    pdb = _one(compiled, "prod", "fraud-scorer", "PodDisruptionBudget")["spec"]
+    assert pdb["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    # dev scales to zero through KEDA and needs no disruption budget
+    assert _one(compiled, "dev", "fraud-scorer", "ScaledObject")["spec"]["minReplicaCount"] == 0
+    assert not _objects(compiled, "dev", "fraud-scorer", "PodDisruptionBudget")
+
+
+def test_training_shapes(compiled: dict[str, dict]) -> None:
+    cron = _one(compiled, "prod", "fraud-scorer", "CronJob")["spec"]
+    assert cron["schedule"] == "30 1 * * *" and cron["concurrencyPolicy"] == "Forbid"
+    job = cron["jobTemplate"]["spec"]
+    assert (job["backoffLimit"], job["activeDeadlineSeconds"]) == (1, 7200)
+    env = job["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "DATA_TRANSACTIONS_URI", "value": "s3://payments-lake/transactions/daily"} in env
+
+    one_off = _one(compiled, "prod", "support-assistant", "Job")
+    assert one_off["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-finetune"
+    assert one_off["spec"]["suspend"] is True and one_off["spec"]["backoffLimit"] == 0
+    assert one_off["spec"]["activeDeadlineSeconds"] == 12 * 3600
+    pod = one_off["spec"]["template"]["spec"]
+    assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 2
+    assert pod["priorityClassName"] == "batch-low" and pod["restartPolicy"] == "Never"
+    assert pod["tolerations"] == [{"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}]
+
+    workflow = _one(compiled, "prod", "recommender", "CronWorkflow")["spec"]
+    assert workflow["schedule"] == "0 3 * * 0"
+    pytorch = yaml.load(workflow["workflowSpec"]["templates"][0]["resource"]["manifest"])
+    replicas = pytorch["spec"]["pytorchReplicaSpecs"]
+    assert (replicas["Master"]["replicas"], replicas["Worker"]["replicas"]) == (1, 3)
+    assert replicas["Worker"]["template"]["spec"]["containers"][0]["name"] == "pytorch"
+    assert pytorch["spec"]["runPolicy"] == {"activeDeadlineSeconds": 21600, "backoffLimit": 2,
+                                            "cleanPodPolicy": "None", "suspend": True}
+    assert pytorch["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "ml-training"
+    role = _one(compiled, "prod", "recommender", "Role")
+    assert {"apiGroups": ["kubeflow.org"], "resources": ["pytorchjobs"],
+            "verbs": ["create", "get", "list", "watch"]} in role["rules"]
+    # dev: two workers, no GPU
+    dev = yaml.load(_one(compiled, "dev", "recommender", "CronWorkflow")["spec"]["workflowSpec"]["templates"][0]
+                    ["resource"]["manifest"])
+    assert dev["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 1
+    assert "nvidia.com/gpu" not in str(dev)
+
+
+def test_one_off_distributed_training_is_a_pytorchjob(repo: Path) -> None:
+    spec = repo / "spec" / "recommender.yaml"
+    spec.write_text(spec.read_text().replace('  schedule: "0 3 * * 0"\n', ""))
+    assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
+    job = yaml.load((repo / "generated/prod/recommender/pytorchjob-recommender-train.yaml").read_text())
+    assert job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 3
+    assert not (repo / "generated/prod/recommender/cronworkflow-recommender-train.yaml").exists()
+    require_shared_schemas()
+    assert schema_errors(job) == []
+
+
+def test_deployment_with_cpu_autoscaling_gets_an_hpa(repo: Path) -> None:
+    spec = repo / "spec" / "fraud-scorer.yaml"
+    text = spec.read_text()
+    start, end = text.index("  autoscaling:\n"), text.index("  resources: {cpu: \"1\"")
+    spec.write_text(text[:start] + "  autoscaling: {metric: cpu, target: 65}\n" + text[end:])
+    assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
+    hpa = yaml.load((repo / "generated/prod/fraud-scorer/horizontalpodautoscaler-fraud-scorer.yaml").read_text())
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 20)
+    assert hpa["spec"]["metrics"] == [{"type": "Resource", "resource": {
+        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 65}}}]
+    require_shared_schemas()
+    assert schema_errors(hpa) == []

@@ -43,7 +43,10 @@ def _diagnostic(model: type[BaseModel], error: dict[str, Any], source: SourceMap
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, RuleError):
         path = loc + (cause.field,)
-        return Diagnostic(Code.RULE_VIOLATION, source.locate(path), str(cause), dotted(path))
+        message, where = str(cause), source.locate(path)
+        if cause.related and (other := source.locate(loc + (cause.related,))) != where:
+            message += f"; {dotted(loc + (cause.related,))} is set at {other}"
+        return Diagnostic(Code.RULE_VIOLATION, where, message, dotted(path))
     message = error["msg"].removeprefix("Value error, ")
     if kind not in ("value_error", "assertion_error") and not isinstance(error.get("input"), (dict, list)):
         message = f"{message} (got {error['input']!r})"

@@ -16,6 +16,7 @@ class SpecModel(BaseModel):
 class RuleError(ValueError):
     """A cross-field rule broken inside a model; `field` names the sub-field the message should point at."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, related: str | None = None):
         super().__init__(message)
         self.field = field
+        self.related = related  # the other side of a conflict, named in the message when set elsewhere

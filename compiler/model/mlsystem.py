@@ -177,7 +177,7 @@ class Replicas(SpecModel):
     @model_validator(mode="after")
     def _ordered(self) -> "Replicas":
         if self.max is not None and self.min > self.max:
-            raise RuleError("min", f"replicas.min ({self.min}) must be <= replicas.max ({self.max})")
+            raise RuleError("min", f"replicas.min ({self.min}) must be <= replicas.max ({self.max})", "max")
         return self
 
     @property

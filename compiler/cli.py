@@ -21,6 +21,10 @@ from .errors import Diagnostic, SpecError
 EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class Console:
     """Where output goes: results on stdout, diagnostics on stderr; quiet keeps only errors."""
 
@@ -48,8 +52,7 @@ def run(console: Console, action: Callable[[], int]) -> None:
         code = action()
     except SpecError as exc:
         console.diagnostics(exc.diagnostics)
-        n = len(exc.diagnostics)
-        click.echo(f"mlgitops: {n} problem{'s' if n != 1 else ''} found; nothing was written", err=True)
+        click.echo(f"mlgitops: {plural(len(exc.diagnostics), 'problem')} found; nothing was written", err=True)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         code = 130
@@ -96,7 +99,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     def action() -> int:
         envs, systems = validate_all(_workspace(ctx, paths))
         names = sorted({s.name for s in systems})
-        console.info(f"ok: {len(names)} system{'s' * (len(names) != 1)} valid in {len(envs)} environments "
+        console.info(f"ok: {plural(len(names), 'system')} valid in {plural(len(envs), 'environment')} "
                      f"({', '.join(envs)})")
         return 0
 
@@ -125,17 +128,18 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         console.diagnostics(result.warnings)
         for unit in result.units:
             seconds = result.timings[(unit.env, unit.system)]
-            console.info(f"  {unit.env}/{unit.system}: {len(unit.objects)} objects ({seconds:.2f}s)")
+            console.info(f"  {unit.env}/{unit.system}: {plural(len(unit.objects), 'object')} ({seconds:.2f}s)")
             for obj in unit.objects:
                 console.detail(f"    {obj['apiVersion']} {obj['kind']} {obj['metadata']['name']}")
         total = sum(len(u.objects) for u in result.units)
-        shape = f"{len(result.systems)} systems × {len(result.envs)} environments, {total} objects"
+        shape = (f"{plural(len(result.systems), 'system')} × {plural(len(result.envs), 'environment')}, "
+                 f"{plural(total, 'object')}")
         if check:
             stale = emit.differences(out, result.units, result.envs, ws.whole)
             for line in stale:
                 click.echo(f"  {line}", err=True)
             if stale:
-                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({len(stale)} files differ); "
+                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(stale), 'file')} differ); "
                            "run `mlgitops compile` and commit the result", err=True)
                 return EXIT_STALE
             console.info(f"up to date: {shape} match {ws.display(out)}/")

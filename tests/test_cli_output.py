@@ -1,0 +1,64 @@
+"""What `compile` and `validate` print: a line per system × environment, a summary, quiet and verbose modes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import run_cli
+
+
+def test_compile_prints_a_line_per_system_and_environment_and_a_summary(repo: Path) -> None:
+    result = run_cli(repo, "compile")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    units = [line for line in lines if line.startswith("  ")]
+    assert len(units) == 9
+    assert all(re.fullmatch(r"  (dev|staging|prod)/[a-z-]+: \d+ objects? \(\d+\.\d\ds\)", u) for u in units), units
+    assert re.fullmatch(r"compiled 3 systems × 3 environments, 47 objects into generated/ in \d+\.\ds", lines[-1])
+    assert "\r" not in result.stderr, "no progress line under CI=true"
+    assert result.stderr.count("[W201]") == 2, "alias warnings are printed once per spec, not once per environment"
+
+
+def test_quiet_prints_only_errors(repo: Path) -> None:
+    result = run_cli(repo, "-q", "compile")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    (repo / "spec" / "recommender.yaml").write_text("kind: [\n")
+    broken = run_cli(repo, "-q", "compile")
+    assert broken.exit_code == 2 and broken.stdout == ""
+    assert broken.stderr.startswith("spec/recommender.yaml:2:1: invalid YAML")
+
+
+def test_verbose_lists_every_object(repo: Path) -> None:
+    result = run_cli(repo, "-v", "compile", "--env", "prod", "spec/fraud-scorer.yaml")
+    assert result.exit_code == 0
+    assert "    keda.sh/v1alpha1 ScaledObject fraud-scorer" in result.stdout
+    assert "    apps/v1 Deployment fraud-scorer" in result.stdout
+    assert "compiled 1 system × 1 environment, 6 objects" in result.stdout
+
+
+def test_validate_summary(repo: Path) -> None:
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 0
+    assert result.stdout == "ok: 3 systems valid in 3 environments (dev, prod, staging)\n"
+
+
+def test_compile_of_some_specs_leaves_other_systems_alone(repo: Path) -> None:
+    assert run_cli(repo, "compile").exit_code == 0
+    stale = repo / "generated" / "prod" / "recommender" / "namespace-ml-recommender.yaml"
+    stale.write_text("edited by hand\n")
+    assert run_cli(repo, "compile", "spec/fraud-scorer.yaml").exit_code == 0
+    assert stale.read_text() == "edited by hand\n"
+    check = run_cli(repo, "compile", "--check")
+    assert check.exit_code == 1
+    assert "  ~ prod/recommender/namespace-ml-recommender.yaml" in check.stderr
+
+
+def test_a_deleted_spec_is_pruned_from_the_output(repo: Path) -> None:
+    assert run_cli(repo, "compile").exit_code == 0
+    (repo / "spec" / "support-assistant.yaml").unlink()
+    check = run_cli(repo, "compile", "--check")
+    assert check.exit_code == 1 and "  - prod/support-assistant/job-support-assistant-train.yaml" in check.stderr
+    assert run_cli(repo, "compile").exit_code == 0
+    assert sorted(p.name for p in (repo / "generated" / "prod").iterdir()) == ["fraud-scorer", "recommender"]
+    assert not list((repo / "generated").glob(".mlgitops-*")), "no staging directory is left behind"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cdk8s
+
 from ..merge import MergedSystem
 from ..resolve import ResolvedModel
 
@@ -61,3 +63,12 @@ class RenderContext:
             return {}
         return {"MODEL_NAME": self.model.name, "MODEL_VERSION": self.model.version_label,
                 "MODEL_URI": self.model.source_uri}
+
+
+class SystemChart(cdk8s.Chart):
+    """A chart of one system's objects: in its namespace, with the common labels and names as written."""
+
+    def __init__(self, scope: cdk8s.App, id: str, ctx: RenderContext, namespaced: bool = True):
+        super().__init__(scope, id, namespace=ctx.namespace if namespaced else None, labels=ctx.labels(),
+                         disable_resource_name_hashes=True)
+        self.ctx = ctx

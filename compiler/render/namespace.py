@@ -5,12 +5,12 @@ from __future__ import annotations
 import cdk8s
 from cdk8s_plus_34 import k8s
 
-from .context import RenderContext
+from .context import RenderContext, SystemChart
 
 
-class NamespaceChart(cdk8s.Chart):
+class NamespaceChart(SystemChart):
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
-        super().__init__(scope, "namespace", labels=ctx.labels(), disable_resource_name_hashes=True)
+        super().__init__(scope, "namespace", ctx, namespaced=False)
         # Pod Security Admission enforces what the renderer promises: every pod meets "restricted".
         psa = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
         k8s.KubeNamespace(self, "namespace", metadata=k8s.ObjectMeta(name=ctx.namespace, labels=psa))

@@ -16,7 +16,7 @@ import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..model.mlsystem import ModelFormat, ScaleMetric
-from .context import RenderContext
+from .context import RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
 
@@ -26,13 +26,12 @@ POD_METRICS = {ScaleMetric.rps: "http_requests_per_second", ScaleMetric.concurre
 KSERVE_POD_LABEL = "serving.kserve.io/inferenceservice"
 
 
-class ServingChart(cdk8s.Chart):
+class ServingChart(SystemChart):
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
-        super().__init__(scope, "serving", namespace=ctx.namespace, labels=ctx.labels(),
-                         disable_resource_name_hashes=True)
+        super().__init__(scope, "serving", ctx)
         serving = ctx.system.spec.serving
         assert serving is not None
-        self.ctx, self.serving, self.workload = ctx, serving, ctx.name
+        self.serving, self.workload = serving, ctx.name
         self.own_labels = ctx.workload_labels(self.workload, COMPONENT)
         if serving.runtime.value == "kserve":
             self._inference_service()

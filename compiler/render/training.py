@@ -18,7 +18,7 @@ from cdk8s_plus_34 import k8s
 
 from ..model.units import cron_expression, duration_seconds
 from ..yamltext import dump_yaml
-from .context import RenderContext
+from .context import RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import RUN_AS, ContainerSpec, pod_spec, template, template_json
 
@@ -26,13 +26,12 @@ QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 COMPONENT = "training"
 
 
-class TrainingChart(cdk8s.Chart):
+class TrainingChart(SystemChart):
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
-        super().__init__(scope, "training", namespace=ctx.namespace, labels=ctx.labels(),
-                         disable_resource_name_hashes=True)
+        super().__init__(scope, "training", ctx)
         training = ctx.system.spec.training
         assert training is not None
-        self.ctx, self.training = ctx, training
+        self.training = training
         self.workload = f"{ctx.name}-train"
         if training.workers > 1:
             self._pytorch_job(scheduled=training.schedule is not None)

@@ -10,7 +10,6 @@ environment, an override or default of a field that identifies the system, and a
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 from .errors import Code, Diagnostic, SpecError
 from .load import Document, FieldPath, SourceMap, dotted
 from .model import Environment, MLSystem
-from .validate import validate
+from .validate import suggest, validate
 
 # Sections a default may only refine, never create.
 WORKLOAD_SECTIONS = ("model", "training", "serving")
@@ -73,8 +72,8 @@ def check_overrides(document: Document, known_environments: list[str]) -> None:
     for env, override in (document.data.get("environments") or {}).items():
         where = ("environments", env)
         if env not in known_environments:
-            guess = difflib.get_close_matches(env, known_environments, n=1)
-            hint = f"; did you mean {guess[0]!r}?" if guess else f"; environments are: {', '.join(known_environments)}"
+            guess = suggest(env, known_environments)
+            hint = f"; did you mean {guess!r}?" if guess else f"; environments are: {', '.join(known_environments)}"
             problems.append(Diagnostic(Code.UNKNOWN_ENVIRONMENT, document.source.locate(where),
                                        f"no environment named {env!r}{hint}", dotted(where)))
         problems += _fixed_field_problems(override or {}, document.source, where, FIXED_FIELDS, "per environment")

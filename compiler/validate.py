@@ -8,6 +8,7 @@ did-you-mean for unknown fields and the list of allowed ones when nothing is clo
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any, TypeVar
@@ -48,8 +49,14 @@ def _diagnostic(model: type[BaseModel], error: dict[str, Any], source: SourceMap
             message += f"; {dotted(loc + (cause.related,))} is set at {other}"
         return Diagnostic(Code.RULE_VIOLATION, where, message, dotted(path))
     message = error["msg"].removeprefix("Value error, ")
-    if kind not in ("value_error", "assertion_error") and not isinstance(error.get("input"), (dict, list)):
-        message = f"{message} (got {error['input']!r})"
+    given = error.get("input")
+    if kind not in ("value_error", "assertion_error") and not isinstance(given, (dict, list)):
+        message = f"{message} (got {given!r})"
+    if kind in ("enum", "literal_error") and isinstance(given, str):
+        choices = re.findall(r"'([^']*)'", (error.get("ctx") or {}).get("expected", ""))
+        guess = suggest(given, choices)
+        if guess:
+            message += f"; did you mean {guess!r}?"
     return Diagnostic(Code.INVALID_VALUE, source.locate(loc), message, dotted(loc))
 
 
@@ -59,12 +66,17 @@ def _unknown_field_message(model: type[BaseModel], loc: FieldPath) -> str:
     message = f"unknown field {key!r}"
     if not allowed:
         return message
-    by_lower = {name.lower(): name for name in allowed}
-    guess = by_lower.get(key.lower()) or by_lower.get(to_camel(key).lower())
-    guess = guess or next(iter(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)), None)
+    guess = suggest(key, allowed) or suggest(to_camel(key), allowed)
     if guess:
         return f"{message}; did you mean {guess!r}?"
     return f"{message}; allowed here: {', '.join(sorted(allowed))}"
+
+
+def suggest(word: str, options: list[str]) -> str | None:
+    """The option a typo most likely meant: same letters in another case, else the closest spelling."""
+    by_lower = {option.lower(): option for option in options}
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return by_lower.get(word.lower()) or (close[0] if close else None)
 
 
 def allowed_fields(model: type[BaseModel], loc: FieldPath) -> list[str]:

@@ -82,6 +82,21 @@ def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...
     return Workspace(ctx.obj["root"], tuple(paths), tuple(envs))
 
 
+def _output_options(command: Callable) -> Callable:
+    """-q and -v after the command too (`mlgitops compile -q`), as well as before it."""
+
+    def set_quiet(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        ctx.find_object(dict)["console"].quiet |= value
+
+    def set_verbose(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        ctx.find_object(dict)["console"].verbose |= value
+
+    command = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=set_quiet,
+                           help="Print errors only.")(command)
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=set_verbose,
+                        help="Print every object written.")(command)
+
+
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 ENVS = click.option("--env", "envs", multiple=True, metavar="ENV",
                     help="Environment to compile for (repeatable; default: every file in environments/).")
@@ -89,6 +104,7 @@ ENVS = click.option("--env", "envs", multiple=True, metavar="ENV",
 
 @main.command()
 @PATHS
+@_output_options
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Load and validate specs (and their merge with every environment); render nothing."""
@@ -109,6 +125,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @main.command(name="compile")
 @PATHS
 @ENVS
+@_output_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default: generated/ under the root).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output directory is not what the specs produce.")

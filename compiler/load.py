@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .errors import Code, Diagnostic, Location, SpecError
 
@@ -97,16 +98,15 @@ def load(path: Path, display: str | None = None) -> Document:
         raise fail(Code.YAML_SYNTAX, f"invalid YAML: {problem}", line, column) from None
     except RecursionError:
         raise fail(Code.YAML_SYNTAX, "invalid YAML: nesting is too deep") from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python will parse
-        found = re.search(r"\d{4000,}", text)
-        line, column = _line_col(text, found.start()) if found else (1, 1)
+    except ValueError as exc:  # a scalar that can't be constructed: `!!float abc`, a 5000-digit integer
+        line, column = _unconstructible_scalar(text)
         raise fail(Code.YAML_SYNTAX, f"invalid YAML value: {exc}", line, column) from None
 
     if len(documents) > 1:
         raise fail(Code.MULTIPLE_DOCUMENTS, f"file holds {len(documents)} YAML documents; write one per file")
     root = documents[0] if documents else None
     if not isinstance(root, CommentedMap):
-        what = "empty" if root is None else f"a {type(root).__name__}"
+        what = "empty" if root is None else ("a list" if isinstance(root, CommentedSeq) else "a single value")
         raise fail(Code.NOT_A_MAPPING, f"the top level must be a mapping of fields, but the file is {what}")
 
     converter = _Converter(display)
@@ -116,9 +116,22 @@ def load(path: Path, display: str | None = None) -> Document:
     return Document(display, data, SourceMap(display, converter.locations))
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+def _unconstructible_scalar(text: str) -> tuple[int, int]:
+    """Line and column of the first scalar that fails to construct on its own (1:1 if none does alone)."""
+    yaml = YAML(typ="rt")
+    pending = list(yaml.compose_all(text))
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ScalarNode):
+            try:
+                yaml.constructor.construct_object(node, deep=True)
+            except ValueError:
+                return node.start_mark.line + 1, node.start_mark.column + 1
+        elif isinstance(node, MappingNode):
+            pending += [part for pair in node.value for part in pair]
+        elif isinstance(node, SequenceNode):
+            pending += node.value
+    return 1, 1
 
 
 class _Converter:

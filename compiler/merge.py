@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .errors import Code, Diagnostic, SpecError
@@ -97,7 +98,11 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
     layers = [_Layer(defaults, env_doc.source, ("defaults",)), _Layer(base, document.source, ()),
               _Layer(override, document.source, ("environments", environment.name))]
     source = SourceMap(document.file, _provenance(merged, layers))
-    spec = validate(MLSystem, merged, source)
+    try:
+        spec = validate(MLSystem, merged, source)
+    except SpecError as exc:  # name the system and environment where the problem is not in the spec itself
+        raise SpecError([replace(d, message=f"{d.message} (system {Path(document.file).stem}, environment {environment.name})")
+                         if d.location.file != document.file else d for d in exc.diagnostics]) from None
     return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data))
 
 

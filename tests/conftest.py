@@ -52,6 +52,14 @@ def run_cli(root: Path, *args: str) -> CliResult:
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
 
+def edit(repo: Path, relative: str, old: str, new: str) -> None:
+    """Replace the single occurrence of `old` in a file of a scratch repository."""
+    path = repo / relative
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {relative}"
+    path.write_text(text.replace(old, new))
+
+
 def tree(directory: Path) -> dict[str, bytes]:
     """Every file under a directory, by relative path."""
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

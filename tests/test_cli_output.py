@@ -29,6 +29,13 @@ def test_quiet_prints_only_errors(repo: Path) -> None:
     assert broken.stderr.startswith("spec/recommender.yaml:2:1: invalid YAML")
 
 
+def test_quiet_and_verbose_work_after_the_command_too(repo: Path) -> None:
+    quiet = run_cli(repo, "compile", "-q")
+    assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
+    verbose = run_cli(repo, "validate", "--verbose")
+    assert verbose.exit_code == 0 and verbose.stdout.startswith("ok: 3 systems")
+
+
 def test_verbose_lists_every_object(repo: Path) -> None:
     result = run_cli(repo, "-v", "compile", "--env", "prod", "spec/fraud-scorer.yaml")
     assert result.exit_code == 0

@@ -9,8 +9,9 @@ from pydantic.alias_generators import to_camel
 class SpecModel(BaseModel):
     """Base of every spec section: fields are written in camelCase, unknown keys are errors, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True,
-                              use_attribute_docstrings=True, validate_default=False)
+    # Only the camelCase names are accepted (the snake_case ones are Python's), and no inf/nan sneaks in.
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=False,
+                              allow_inf_nan=False, use_attribute_docstrings=True, validate_default=False)
 
 
 class RuleError(ValueError):

@@ -65,6 +65,9 @@ def _check_percent(value: str) -> str:
 
 def _check_cron(value: str) -> str:
     expression = CRON_MACROS.get(value.strip(), value)
+    if len(expression.split()) != 5:  # cronsim also takes a seconds field; Kubernetes does not
+        raise ValueError(f"{value!r} is not a cron schedule: write five fields (minute hour day month weekday), "
+                         "e.g. '0 3 * * 0', or a macro such as @daily")
     tokens = [token for part in expression.upper().split() for token in part.split(",")]
     if any("#" in token or re.fullmatch(r"\d*L(-\d+)?|\d+W|LW", token) for token in tokens):
         raise ValueError(f"{value!r} uses L, W or #, which Kubernetes CronJobs do not support")

@@ -80,6 +80,11 @@ def load(path: Path, display: str | None = None) -> Document:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise fail(Code.ENCODING, "file is not valid UTF-8", line, column) from None
 
+    # The parser recurses per flow bracket: refuse a run of openers before it spends seconds failing on it.
+    brackets = re.search(r"[\[{](\s*[\[{]){%d}" % MAX_DEPTH, text)
+    if brackets:
+        raise fail(Code.YAML_SYNTAX, f"nesting deeper than {MAX_DEPTH} levels", *_line_col(text, brackets.start()))
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -114,6 +119,10 @@ def load(path: Path, display: str | None = None) -> Document:
     if converter.problems:
         raise SpecError(converter.problems)
     return Document(display, data, SourceMap(display, converter.locations))
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _unconstructible_scalar(text: str) -> tuple[int, int]:

@@ -60,6 +60,11 @@ def test_integer_with_5000_digits_is_refused_at_its_line(tmp_path):
     assert diagnostic.message.startswith("invalid YAML value")
 
 
+def test_a_megabyte_of_open_brackets_is_refused_at_once_at_its_position(tmp_path):
+    path = write(tmp_path, "a: 1\nb: " + "[" * 500_000 + "\n")
+    only(load_error(path), Code.YAML_SYNTAX, 2, 4)
+
+
 def test_nesting_deeper_than_the_limit_is_refused(tmp_path):
     path = write(tmp_path, "a: " + "[" * 60 + "]" * 60 + "\n")
     [diagnostic] = load_error(path).diagnostics

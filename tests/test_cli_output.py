@@ -69,3 +69,17 @@ def test_a_deleted_spec_is_pruned_from_the_output(repo: Path) -> None:
     assert run_cli(repo, "compile").exit_code == 0
     assert sorted(p.name for p in (repo / "generated" / "prod").iterdir()) == ["fraud-scorer", "recommender"]
     assert not list((repo / "generated").glob(".mlgitops-*")), "no staging directory is left behind"
+
+
+def test_compile_as_a_process_runs_cdk8s_on_a_supported_node(repo: Path) -> None:
+    """The package itself points jsii at the Node the set-up installed: no end-of-life banner, whatever PATH has."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "JSII_NODE"} | {"CI": "true"}
+    result = subprocess.run([sys.executable, "-m", "compiler", "--root", str(repo), "compile", "--env", "dev"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stderr and "not supported" not in result.stderr
+    assert "compiled 3 systems × 1 environment, 14 objects" in result.stdout

@@ -339,7 +339,7 @@ class MLSystem(SpecModel):
             raise RuleError("serving", "a system needs a training or a serving section (or both)")
         if self.serving is not None and self.model is None and self.serving.image is None:
             raise RuleError("serving", "serving needs a model (from the registry) or serving.image")
-        if (self.serving is not None and self.serving.runtime.value == "kserve" and self.serving.image is None
+        if (self.serving is not None and self.serving.runtime is Runtime.kserve and self.serving.image is None
                 and self.model is not None and self.model.format is ModelFormat.custom):
             raise RuleError("serving", "a custom model format needs serving.image (the predictor container)")
         names = [secret.name for secret in self.secrets]

@@ -23,7 +23,7 @@ SCRATCH_VOLUME = "tmp"
 @dataclass(frozen=True)
 class ContainerSpec:
     name: str
-    image: str
+    image: str | None  # None: the serving runtime brings the image (KServe model formats)
     resources: Resources
     gpu: Gpu | None = None
     command: list[str] = field(default_factory=list)
@@ -40,7 +40,7 @@ def container(spec: ContainerSpec) -> k8s.Container:
     return k8s.Container(
         name=spec.name,
         image=spec.image,
-        image_pull_policy="IfNotPresent" if "@sha256:" in spec.image else "Always",
+        image_pull_policy=None if spec.image is None else ("IfNotPresent" if "@sha256:" in spec.image else "Always"),
         command=spec.command or None,
         args=spec.args or None,
         env=[k8s.EnvVar(name=k, value=v) for k, v in sorted(spec.env.items())] or None,

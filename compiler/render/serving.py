@@ -15,7 +15,7 @@ from __future__ import annotations
 import cdk8s
 from cdk8s_plus_34 import k8s
 
-from ..model.mlsystem import ModelFormat, ScaleMetric
+from ..model.mlsystem import ModelFormat, Runtime, ScaleMetric
 from .context import RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
@@ -33,7 +33,7 @@ class ServingChart(SystemChart):
         assert serving is not None
         self.serving, self.workload = serving, ctx.name
         self.own_labels = ctx.workload_labels(self.workload, COMPONENT)
-        if serving.runtime.value == "kserve":
+        if serving.runtime is Runtime.kserve:
             self._inference_service()
             pod_selector = {KSERVE_POD_LABEL: self.workload}
         else:
@@ -44,14 +44,16 @@ class ServingChart(SystemChart):
                 max_unavailable=k8s.IntOrString.from_number(1),
                 selector=k8s.LabelSelector(match_labels=pod_selector)))
 
-    def _metadata(self, name: str | None = None, model: bool = False) -> k8s.ObjectMeta:
-        return k8s.ObjectMeta(name=name or self.workload, labels=self.own_labels,
+    def _metadata(self, model: bool = False) -> k8s.ObjectMeta:
+        return k8s.ObjectMeta(name=self.workload, labels=self.own_labels,
                               annotations=self.ctx.model_annotations() if model else None)
 
-    def _container(self, name: str, image: str | None) -> ContainerSpec:
+    def _container(self, name: str, serves_http: bool = True) -> ContainerSpec:
+        """The serving container; a KServe model-format runtime owns its own port and probes."""
         s = self.serving
-        return ContainerSpec(name=name, image=image or "", resources=s.resources, gpu=s.gpu, command=s.command,
-                             args=s.args, env={**self.ctx.model_env(), **s.env}, port=s.port, probes=s.probes)
+        return ContainerSpec(name=name, image=s.image, resources=s.resources, gpu=s.gpu, command=s.command,
+                             args=s.args, env={**self.ctx.model_env(), **s.env},
+                             port=s.port if serves_http else None, probes=s.probes if serves_http else None)
 
     def _pod_template(self, container: ContainerSpec, selector: dict[str, str]) -> k8s.PodTemplateSpec:
         spec = pod_spec([container], self.ctx.system.environment.spec, spread=selector)
@@ -63,7 +65,7 @@ class ServingChart(SystemChart):
         s, model = self.serving, self.ctx.model
         custom_format = model is None or self.ctx.system.spec.model.format is ModelFormat.custom
         selector = {KSERVE_POD_LABEL: self.workload}
-        pod = template_json(self, self._pod_template(self._container("kserve-container", s.image), selector))
+        pod = template_json(self, self._pod_template(self._container("kserve-container", custom_format), selector))
         pod_spec_json = pod["spec"]
         container = pod_spec_json.pop("containers")[0]
         predictor = {**pod_spec_json,
@@ -78,19 +80,10 @@ class ServingChart(SystemChart):
             predictor["containers"] = [container]
         else:
             container.pop("name")
-            if not s.image:
-                container.pop("image")
-                container.pop("imagePullPolicy")
-            container.pop("ports")  # the serving runtime owns its ports and probes
-            container.pop("readinessProbe")
-            container.pop("livenessProbe")
             predictor["model"] = {**container, "modelFormat": {"name": self.ctx.system.spec.model.format.value},
                                   "storageUri": model.source_uri}
         custom_resource(self, "inferenceservice", "serving.kserve.io/v1beta1", "InferenceService", self.workload,
-                        {"spec": {"predictor": predictor}}, self.own_labels)
-        obj = cdk8s.ApiObject.of(self.node.find_child("inferenceservice"))
-        for key, value in self.ctx.model_annotations().items():
-            obj.metadata.add_annotation(key, value)
+                        {"spec": {"predictor": predictor}}, self.own_labels, self.ctx.model_annotations())
 
     # --- Deployment ---------------------------------------------------------------------------------------------
 
@@ -103,7 +96,7 @@ class ServingChart(SystemChart):
             selector=k8s.LabelSelector(match_labels=selector),
             strategy=k8s.DeploymentStrategy(type="RollingUpdate", rolling_update=k8s.RollingUpdateDeployment(
                 max_surge=k8s.IntOrString.from_string("25%"), max_unavailable=k8s.IntOrString.from_number(0))),
-            template=self._pod_template(self._container("server", s.image), selector),
+            template=self._pod_template(self._container("server"), selector),
         ))
         k8s.KubeService(self, "service", metadata=self._metadata(), spec=k8s.ServiceSpec(
             type="ClusterIP", selector=selector,

@@ -10,7 +10,7 @@ NODE   := $(NODE_DIR)/node_modules/node/bin/node
 # cdk8s runs on Node through jsii: use the supported Node that `make` installs, not the machine's.
 export JSII_NODE := $(abspath $(NODE))
 
-.PHONY: setup run test bench lock schemas golden clean
+.PHONY: setup run test bench lint lock schemas golden clean
 .DEFAULT_GOAL := run
 
 setup: $(VENV)/.installed $(NODE)
@@ -38,6 +38,9 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 # Maintainer targets.
+lint: setup
+	$(BIN)/ruff check compiler tests bench
+
 lock: setup
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python --generate-hashes requirements.in -o requirements.lock
 

@@ -128,7 +128,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @_output_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default: generated/ under the root).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output directory is not what the specs produce.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 if the output directory is not what the specs produce.")
 @click.pass_context
 def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], out: Path | None,
                     check: bool) -> None:

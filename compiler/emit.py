@@ -79,7 +79,8 @@ def write(out: Path, units: list[Unit], envs: list[str], whole: bool) -> None:
     root = out.resolve()
     for relative in files:
         if not (root / relative).resolve().is_relative_to(root):
-            raise SpecError([Diagnostic(Code.UNSAFE_PATH, Location(relative), "output path leaves the output directory")])
+            raise SpecError([Diagnostic(Code.UNSAFE_PATH, Location(relative),
+                                        "output path leaves the output directory")])
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".mlgitops-", dir=out) as staging:

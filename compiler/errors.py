@@ -7,10 +7,10 @@ A `Diagnostic` prints as `file:line:col: field.path: message [CODE]`. Passes col
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Code(str, Enum):
+class Code(StrEnum):
     """Stable diagnostic codes; the value is what users see and search for. Never reuse a retired value."""
 
     YAML_SYNTAX = "E101"
@@ -38,7 +38,7 @@ class Code(str, Enum):
     OUTPUT = "E501"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 

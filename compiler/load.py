@@ -81,7 +81,7 @@ def load(path: Path, display: str | None = None) -> Document:
         raise fail(Code.ENCODING, "file is not valid UTF-8", line, column) from None
 
     # The parser recurses per flow bracket: refuse a run of openers before it spends seconds failing on it.
-    brackets = re.search(r"[\[{](\s*[\[{]){%d}" % MAX_DEPTH, text)
+    brackets = re.search(r"[\[{]" + r"\s*[\[{]" * MAX_DEPTH, text)
     if brackets:
         raise fail(Code.YAML_SYNTAX, f"nesting deeper than {MAX_DEPTH} levels", *_line_col(text, brackets.start()))
 

@@ -85,7 +85,8 @@ def check_overrides(document: Document, known_environments: list[str]) -> None:
 def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
     env_doc = environment.document
     defaults = env_doc.data.get("defaults") or {}
-    problems = _fixed_field_problems(defaults, env_doc.source, ("defaults",), NOT_DEFAULTABLE, "as an environment default")
+    problems = _fixed_field_problems(defaults, env_doc.source, ("defaults",), NOT_DEFAULTABLE,
+                                     "as an environment default")
     if problems:
         raise SpecError(problems)
 
@@ -101,8 +102,9 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
     try:
         spec = validate(MLSystem, merged, source)
     except SpecError as exc:  # name the system and environment where the problem is not in the spec itself
-        raise SpecError([replace(d, message=f"{d.message} (system {Path(document.file).stem}, environment {environment.name})")
-                         if d.location.file != document.file else d for d in exc.diagnostics]) from None
+        context = f"system {Path(document.file).stem}, environment {environment.name}"
+        raise SpecError([replace(d, message=f"{d.message} ({context})") if d.location.file != document.file else d
+                         for d in exc.diagnostics]) from None
     return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data))
 
 
@@ -134,9 +136,8 @@ _MISSING = object()
 
 def _lookup(data: Any, path: FieldPath) -> Any:
     for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        in_mapping = isinstance(data, dict) and part in data
+        if in_mapping or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
             data = data[part]
         else:
             return _MISSING

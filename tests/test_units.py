@@ -7,8 +7,20 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from compiler.model.units import (CRON_MACROS, Cron, CpuQuantity, DnsLabel, Duration, MemoryQuantity, Percent,
-                                  cpu_cores, cron_expression, duration_seconds, memory_bytes, percent_value)
+from compiler.model.units import (
+    CRON_MACROS,
+    CpuQuantity,
+    Cron,
+    DnsLabel,
+    Duration,
+    MemoryQuantity,
+    Percent,
+    cpu_cores,
+    cron_expression,
+    duration_seconds,
+    memory_bytes,
+    percent_value,
+)
 
 
 class Units(BaseModel):

@@ -1,4 +1,4 @@
-"""The spec language: pydantic models for `MLSystem` (spec/<system>.yaml) and `Environment` (environments/<env>.yaml)."""
+"""The spec language: pydantic models for `MLSystem` (spec/<system>.yaml) and `Environment` (environments/*.yaml)."""
 
 from .environment import Environment
 from .mlsystem import MLSystem

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from .base import RuleError, SpecModel
-from .units import Cron, CpuQuantity, DnsLabel, Duration, MemoryQuantity, Percent, PositiveInt
+from .units import CpuQuantity, Cron, DnsLabel, Duration, MemoryQuantity, Percent, PositiveInt
 
 Image = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/:@-]*$", max_length=512,
                              description="container image reference: registry/repo:tag or @sha256:digest")]
@@ -18,14 +18,14 @@ LabelMap = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Z
                 Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]]
 
 
-class DataClassification(str, Enum):
+class DataClassification(StrEnum):
     public = "public"
     internal = "internal"
     confidential = "confidential"
     restricted = "restricted"
 
 
-class RiskCategory(str, Enum):
+class RiskCategory(StrEnum):
     """EU AI Act risk class."""
 
     minimal = "minimal"
@@ -33,7 +33,7 @@ class RiskCategory(str, Enum):
     high = "high"
 
 
-class ModelFormat(str, Enum):
+class ModelFormat(StrEnum):
     sklearn = "sklearn"
     xgboost = "xgboost"
     lightgbm = "lightgbm"
@@ -44,12 +44,12 @@ class ModelFormat(str, Enum):
     custom = "custom"
 
 
-class Runtime(str, Enum):
+class Runtime(StrEnum):
     kserve = "kserve"
     deployment = "deployment"
 
 
-class ScaleMetric(str, Enum):
+class ScaleMetric(StrEnum):
     cpu = "cpu"
     memory = "memory"
     concurrency = "concurrency"
@@ -57,7 +57,7 @@ class ScaleMetric(str, Enum):
     kafka_lag = "kafka-lag"
 
 
-class GpuSharing(str, Enum):
+class GpuSharing(StrEnum):
     none = "none"
     time_slicing = "time-slicing"
     mps = "mps"
@@ -100,7 +100,7 @@ class Model(SpecModel):
     format: ModelFormat = ModelFormat.custom
 
     @model_validator(mode="after")
-    def _alias_or_version(self) -> "Model":
+    def _alias_or_version(self) -> Model:
         if self.alias is not None and self.version is not None:
             raise RuleError("version", "set either model.alias or model.version, not both")
         return self
@@ -123,7 +123,7 @@ class Gpu(SpecModel):
     """Request the device through a DRA ResourceClaimTemplate instead of a device-plugin limit."""
 
     @model_validator(mode="after")
-    def _sharing_rules(self) -> "Gpu":
+    def _sharing_rules(self) -> Gpu:
         if self.sharing is GpuSharing.mig and not self.mig_profile:
             raise RuleError("sharing", "sharing: mig needs migProfile (e.g. 1g.10gb)")
         if self.mig_profile and self.sharing is not GpuSharing.mig:
@@ -175,7 +175,7 @@ class Replicas(SpecModel):
     """Upper bound for autoscaling; defaults to min (a fixed size)."""
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Replicas":
+    def _ordered(self) -> Replicas:
         if self.max is not None and self.min > self.max:
             raise RuleError("min", f"replicas.min ({self.min}) must be <= replicas.max ({self.max})", "max")
         return self
@@ -204,7 +204,7 @@ class Autoscaling(SpecModel):
     kafka: KafkaTrigger | None = None
 
     @model_validator(mode="after")
-    def _kafka_rules(self) -> "Autoscaling":
+    def _kafka_rules(self) -> Autoscaling:
         if self.metric is ScaleMetric.kafka_lag and self.kafka is None:
             raise RuleError("metric", "metric: kafka-lag needs the kafka block "
                                       "(bootstrapServers, topic, consumerGroup)")
@@ -272,7 +272,7 @@ class Serving(SpecModel):
     probes: Probes = Probes()
 
     @model_validator(mode="after")
-    def _runtime_rules(self) -> "Serving":
+    def _runtime_rules(self) -> Serving:
         if self.resources.gpu is not None:
             raise RuleError("resources", "put the serving GPU request under serving.gpu, not serving.resources.gpu")
         if self.runtime is Runtime.deployment:
@@ -334,7 +334,7 @@ class MLSystem(SpecModel):
     waivers: list[Waiver] = []
 
     @model_validator(mode="after")
-    def _system_rules(self) -> "MLSystem":
+    def _system_rules(self) -> MLSystem:
         if self.training is None and self.serving is None:
             raise RuleError("serving", "a system needs a training or a serving section (or both)")
         if self.serving is not None and self.model is None and self.serving.image is None:

@@ -112,16 +112,17 @@ class ServingChart(SystemChart):
         metric = s.autoscaling.metric
         target = s.autoscaling.effective_target
         if metric in POD_METRICS:
-            spec = k8s.MetricSpecV2(type="Pods", pods=k8s.PodsMetricSourceV2(
+            metric_spec = k8s.MetricSpecV2(type="Pods", pods=k8s.PodsMetricSourceV2(
                 metric=k8s.MetricIdentifierV2(name=POD_METRICS[metric]),
                 target=k8s.MetricTargetV2(type="AverageValue", average_value=k8s.Quantity.from_string(f"{target:g}"))))
         else:
-            spec = k8s.MetricSpecV2(type="Resource", resource=k8s.ResourceMetricSourceV2(
+            metric_spec = k8s.MetricSpecV2(type="Resource", resource=k8s.ResourceMetricSourceV2(
                 name=metric.value, target=k8s.MetricTargetV2(type="Utilization", average_utilization=int(target))))
-        k8s.KubeHorizontalPodAutoscalerV2(self, "hpa", metadata=self._metadata(), spec=k8s.HorizontalPodAutoscalerSpecV2(
+        hpa_spec = k8s.HorizontalPodAutoscalerSpecV2(
             scale_target_ref=k8s.CrossVersionObjectReferenceV2(api_version="apps/v1", kind="Deployment",
                                                                name=self.workload),
-            min_replicas=max(s.replicas.min, 1), max_replicas=s.replicas.upper, metrics=[spec]))
+            min_replicas=max(s.replicas.min, 1), max_replicas=s.replicas.upper, metrics=[metric_spec])
+        k8s.KubeHorizontalPodAutoscalerV2(self, "hpa", metadata=self._metadata(), spec=hpa_spec)
 
     def _scaled_object(self) -> None:
         s = self.serving

@@ -67,7 +67,8 @@ def run(console: Console, action: Callable[[], int]) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mlgitops")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              help="Repository root holding spec/, environments/ and generated/ (default: current directory).")
+              help="Repository root holding spec/, environments/ and generated/; relative paths start there "
+                   "(default: current directory).")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-object detail and tracebacks of internal errors.")
 @click.pass_context
@@ -77,9 +78,11 @@ def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
 
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
+    """Relative paths are taken from the root, as with `git -C`."""
     from .pipeline import Workspace
 
-    return Workspace(ctx.obj["root"], tuple(paths), tuple(envs))
+    root: Path = ctx.obj["root"]
+    return Workspace(root, tuple(root / p for p in paths), tuple(envs))
 
 
 def _output_options(command: Callable) -> Callable:
@@ -138,7 +141,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
-    out = out or ws.root / "generated"
+    out = ws.root / (out or "generated")
 
     def action() -> int:
         started = time.perf_counter()

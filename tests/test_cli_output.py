@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import edit, run_cli
 
 
 def test_compile_prints_a_line_per_system_and_environment_and_a_summary(repo: Path) -> None:
@@ -83,3 +83,12 @@ def test_compile_as_a_process_runs_cdk8s_on_a_supported_node(repo: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "end-of-life" not in result.stderr and "not supported" not in result.stderr
     assert "compiled 3 systems × 1 environment, 14 objects" in result.stdout
+
+
+def test_relative_paths_start_at_the_root(repo: Path) -> None:
+    """`--root` works like `git -C`: spec/x.yaml means the root's spec, not one under the current directory."""
+    edit(repo, "spec/fraud-scorer.yaml", "  port: 9000\n", "  port: 9100\n")
+    result = run_cli(repo, "compile", "spec/fraud-scorer.yaml", "--env", "prod", "--out", "out")
+    assert result.exit_code == 0, result.stderr
+    deployment = (repo / "out" / "prod" / "fraud-scorer" / "deployment-fraud-scorer.yaml").read_text()
+    assert "containerPort: 9100" in deployment

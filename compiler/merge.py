@@ -105,7 +105,32 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
         context = f"system {Path(document.file).stem}, environment {environment.name}"
         raise SpecError([replace(d, message=f"{d.message} ({context})") if d.location.file != document.file else d
                          for d in exc.diagnostics]) from None
+    problems = _environment_rules(spec, environment, source)
+    if problems:
+        raise SpecError(problems)
     return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data))
+
+
+def _environment_rules(spec: MLSystem, environment: EnvironmentDoc, source: SourceMap) -> list[Diagnostic]:
+    """What a spec may only ask of an environment that offers it: known GPU types, a secret store."""
+    problems = []
+    gpu = environment.spec.gpu
+    known = sorted(gpu.hourly_price.keys() | gpu.products.keys())
+    requests = [(("serving", "gpu"), spec.serving.gpu if spec.serving else None),
+                (("training", "resources", "gpu"), spec.training.resources.gpu if spec.training else None)]
+    for path, request in requests:
+        if request is not None and request.type is not None and request.type not in known:
+            guess = suggest(request.type, known)
+            hint = f"did you mean {guess!r}?" if guess else f"it knows: {', '.join(known) or 'none'}"
+            problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(path + ("type",)),
+                                       f"environment {environment.name!r} has no GPU type {request.type!r} "
+                                       f"(neither priced in gpu.hourlyPrice nor listed in gpu.products); {hint}",
+                                       dotted(path + ("type",))))
+    if spec.secrets and environment.spec.secret_store is None:
+        problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("secrets",)),
+                                   f"environment {environment.name!r} has no secretStore to fetch secrets from "
+                                   f"(set secretStore in {environment.document.file})", "secrets"))
+    return problems
 
 
 def _fixed_field_problems(data: dict[str, Any], source: SourceMap, root: FieldPath,

@@ -17,9 +17,12 @@ from .errors import Code, Diagnostic, Location, SpecError
 from .load import Document, load
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
+from .plaintext import find_plaintext_secrets
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+ARGOCD_DIR = "_argocd"  # generated/<env>/_argocd: not a DNS label, so never a system's directory
+AUTOSCALERS = ("HorizontalPodAutoscaler", "ScaledObject")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def load_environments(ws: Workspace) -> dict[str, EnvironmentDoc]:
     for path in _yaml_files(ws.env_dir):
         try:
             document = load(path, ws.display(path))
+            _refuse_plaintext_secrets(document)
             spec = validate(Environment, document.data, document.source)
         except SpecError as exc:
             problems += exc.diagnostics
@@ -97,6 +101,12 @@ def load_environments(ws: Workspace) -> dict[str, EnvironmentDoc]:
     if not environments:
         raise SpecError([Diagnostic(Code.NO_INPUT, Location(ws.display(ws.env_dir)), "no environment files found")])
     return environments
+
+
+def _refuse_plaintext_secrets(document: Document) -> None:
+    found = find_plaintext_secrets(document)
+    if found:
+        raise SpecError(found)
 
 
 def _name_mismatch(document: Document, name: str, stem: str) -> Diagnostic:
@@ -118,6 +128,7 @@ def load_systems(ws: Workspace, environments: dict[str, EnvironmentDoc]) -> list
     for path in spec_files(ws):
         try:
             document = load(path, ws.display(path))
+            _refuse_plaintext_secrets(document)
             spec = validate(MLSystem, document.data, document.source)
             check_overrides(document, sorted(environments))
         except SpecError as exc:
@@ -139,6 +150,11 @@ def load_systems(ws: Workspace, environments: dict[str, EnvironmentDoc]) -> list
 
 def validate_all(ws: Workspace) -> tuple[list[str], list[MergedSystem]]:
     """The selected environments, and every system merged for each of them; raises all problems together."""
+    envs, merged, _ = _merge_all(ws)
+    return envs, merged
+
+
+def _merge_all(ws: Workspace) -> tuple[list[str], list[MergedSystem], dict[str, EnvironmentDoc]]:
     environments = load_environments(ws)
     envs = selected_envs(ws, environments)
     documents = load_systems(ws, environments)
@@ -151,14 +167,15 @@ def validate_all(ws: Workspace) -> tuple[list[str], list[MergedSystem]]:
                 problems += exc.diagnostics
     if problems:
         raise SpecError(problems)
-    return envs, merged
+    return envs, merged, environments
 
 
 def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None] | None = None) -> Result:
     from .render import render  # cdk8s and Node start only when something is rendered
+    from .render.argocd import render_argocd
     from .resolve import resolve
 
-    envs, systems = validate_all(ws)
+    envs, systems, environments = _merge_all(ws)
     result = Result(envs=envs, systems=sorted({s.name for s in systems}))
     for done, system in enumerate(systems, 1):
         started = time.perf_counter()
@@ -168,4 +185,12 @@ def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None
         result.timings[(system.env, system.name)] = time.perf_counter() - started
         if progress:
             progress(system, done, len(systems))
+    if ws.whole:  # the Argo CD apps list every system of an environment: only a run over all specs rewrites them
+        for env in envs:
+            started = time.perf_counter()
+            units = [u for u in result.units if u.env == env]
+            autoscaled = {u.system: any(o["kind"] in AUTOSCALERS for o in u.objects) for u in units}
+            objects = render_argocd(environments[env], [s for s in systems if s.env == env], autoscaled)
+            result.units.append(Unit(env, ARGOCD_DIR, environments[env].document.file, objects))
+            result.timings[(env, ARGOCD_DIR)] = time.perf_counter() - started
     return result

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .base import SpecModel
-from .units import DnsLabel
+from .units import DnsLabel, DnsSubdomain
 
 
 class Metadata(SpecModel):
@@ -52,7 +52,28 @@ class Gpu(SpecModel):
     """Node label that carries the GPU product (set by GPU Feature Discovery)."""
     tolerations: list[Toleration] = [Toleration(key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")]
     hourly_price: dict[str, Annotated[float, Field(ge=0)]] = {}
-    """Price per GPU-hour by product, for cost estimates."""
+    """Price per GPU-hour by product, for cost estimates; a spec may only ask for a type priced or listed here."""
+    products: dict[str, Annotated[str, Field(min_length=1)]] = {}
+    """GPU type → the node label value GPU Feature Discovery sets (e.g. nvidia-t4: Tesla-T4); default: the type."""
+    device_class: DnsSubdomain = "gpu.nvidia.com"
+    """DRA DeviceClass of whole GPUs (the NVIDIA DRA driver's); MIG slices use mig.nvidia.com."""
+
+
+class Ingress(SpecModel):
+    class_name: str | None = None
+    """IngressClass for serving.ingress, unless a spec names one."""
+    cluster_issuer: str | None = None
+    """cert-manager ClusterIssuer that issues the TLS certificates of ingresses."""
+    controller_namespace: DnsLabel = "ingress-nginx"
+    """Namespace of the ingress controller, allowed through the network policies."""
+
+
+class Monitoring(SpecModel):
+    namespace: DnsLabel = "monitoring"
+    """Namespace Prometheus scrapes from, allowed through the network policies."""
+    pushgateway: Annotated[str, Field(pattern=r"^https?://[^/\s]+(:\d+)?$")] = (
+        "http://prometheus-pushgateway.monitoring.svc:9091")
+    """Prometheus Pushgateway the drift checks push their scores to."""
 
 
 class Severity(StrEnum):
@@ -83,6 +104,8 @@ class Environment(SpecModel):
     image_registries: list[Annotated[str, Field(min_length=1)]] = []
     """Registries images may come from; anything else is refused by policy."""
     gpu: Gpu = Gpu()
+    ingress: Ingress = Ingress()
+    monitoring: Monitoring = Monitoring()
     policy: Policy = Policy()
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""

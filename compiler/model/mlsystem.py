@@ -130,9 +130,6 @@ class Gpu(SpecModel):
             raise RuleError("migProfile", "migProfile is only used with sharing: mig")
         if self.sharing is GpuSharing.mig and self.count > 7:
             raise RuleError("count", f"a MIG-partitioned GPU has at most 7 instances; count is {self.count:g}")
-        if self.dra:  # until ResourceClaimTemplates are rendered, refuse rather than silently use the plugin
-            raise RuleError("dra", "dra: true is not supported yet; remove it to request the GPU through the "
-                                   "device plugin")
         if self.count != int(self.count) and self.sharing in (GpuSharing.none, GpuSharing.mig):
             raise RuleError("count", f"a fractional GPU count ({self.count:g}) needs sharing: time-slicing or mps")
         return self
@@ -294,6 +291,7 @@ class Drift(SpecModel):
     metric: Literal["psi", "ks", "kl", "js", "wasserstein", "chi2"] = "psi"
     threshold: Annotated[float, Field(gt=0)] = 0.2
     command: list[str] = []
+    resources: Resources = Resources(cpu="500m", memory="1Gi")
 
 
 class Monitoring(SpecModel):
@@ -305,9 +303,11 @@ class Monitoring(SpecModel):
 
 class SecretRef(SpecModel):
     name: DnsLabel
-    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_./-]+$")]
-    """Where the secret lives: vault://<path>. Values never appear in a spec."""
+    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_-]+/[A-Za-z0-9_./-]+$")]
+    """Where the secret lives: vault://<mount>/<path> (a KV v2 `data/` after the mount is allowed). Never a value."""
     keys: Annotated[list[Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]], Field(min_length=1)]
+    used_by: list[Literal["training", "serving", "monitoring"]] = ["training", "serving", "monitoring"]
+    """Workloads that mount the secret (read-only, at /var/run/secrets/mlgitops/<name>)."""
 
 
 class Waiver(SpecModel):

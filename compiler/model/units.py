@@ -102,6 +102,8 @@ def _check_dns_label(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(_check_dns_label),
                      WithJsonSchema({"type": "string", "pattern": DNS_LABEL, "maxLength": 63})]
+DnsSubdomain = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+                                    max_length=253)]
 PositiveInt = Annotated[int, Field(ge=1)]
 
 

@@ -21,27 +21,40 @@ if "JSII_NODE" not in os.environ and _PROJECT_NODE.exists():
 
 import cdk8s  # noqa: E402  (after JSII_NODE is settled)
 
+from . import monitoring  # noqa: E402
 from .context import RenderContext  # noqa: E402
+from .gpu import GpuChart, dra_requests  # noqa: E402
 from .namespace import NamespaceChart  # noqa: E402
+from .secrets import SecretsChart  # noqa: E402
 from .serving import ServingChart  # noqa: E402
+from .tenancy import TenancyChart  # noqa: E402
 from .training import TrainingChart  # noqa: E402
 
-# The charts, in the order their objects are emitted; each decides from the spec whether it applies.
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# The charts in the order their objects are emitted, each with the Argo CD sync wave of its objects (the namespace
+# first, then identities, quotas, policies and secrets, then workloads) and when it applies.
 CHARTS = (
-    (NamespaceChart, lambda spec: True),
-    (TrainingChart, lambda spec: spec.training is not None),
-    (ServingChart, lambda spec: spec.serving is not None),
+    (NamespaceChart, -2, lambda ctx: True),
+    (TenancyChart, -1, lambda ctx: True),
+    (SecretsChart, -1, lambda ctx: bool(ctx.system.spec.secrets)),
+    (GpuChart, -1, lambda ctx: bool(dra_requests(ctx))),
+    (TrainingChart, 0, lambda ctx: ctx.system.spec.training is not None),
+    (ServingChart, 0, lambda ctx: ctx.system.spec.serving is not None),
+    # Last: a cluster without the Prometheus Operator CRDs then fails only here, after the workloads run.
+    (monitoring.MonitoringChart, 1, lambda ctx: monitoring.applies(ctx.system.spec)),
 )
 
 
 def render(system: MergedSystem, model: ResolvedModel | None) -> list[dict[str, Any]]:
     ctx = RenderContext(system, model)
     app = cdk8s.App()
-    charts = [chart(app, ctx) for chart, applies in CHARTS if applies(system.spec)]
     objects = []
-    for chart in charts:
+    for chart_class, wave, applies in CHARTS:
+        if not applies(ctx):
+            continue
+        chart = chart_class(app, ctx)
         for api_object in chart.api_objects:
-            for key, value in ctx.annotations().items():
+            for key, value in {**ctx.annotations(), SYNC_WAVE: str(wave)}.items():
                 api_object.metadata.add_annotation(key, value)
         objects += chart.to_json()
     return objects

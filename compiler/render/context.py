@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import cdk8s
 
 from ..merge import MergedSystem
+from ..model.mlsystem import Runtime
 from ..resolve import ResolvedModel
 
 MANAGED_BY = "mlgitops"
+KSERVE_POD_LABEL = "serving.kserve.io/inferenceservice"
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,26 @@ class RenderContext:
                 "mlgitops.io/team": meta.team,
                 "mlgitops.io/env": self.system.env}
 
+    def workload(self, component: str) -> str:
+        """Name of a component's workload, its ServiceAccount and its pods' `app.kubernetes.io/name`."""
+        return {"serving": self.name, "training": f"{self.name}-train", "monitoring": f"{self.name}-drift"}[component]
+
+    def secrets_for(self, component: str) -> tuple[str, ...]:
+        """The secrets a component's pods mount (`secrets[].usedBy`)."""
+        return tuple(s.name for s in self.system.spec.secrets if component in s.used_by)
+
     def workload_labels(self, workload: str, component: str) -> dict[str, str]:
         return {"app.kubernetes.io/name": workload, "app.kubernetes.io/component": component}
 
     def selector(self, workload: str) -> dict[str, str]:
         """Pod selector of a workload: stable across spec changes (selectors are immutable)."""
         return {"app.kubernetes.io/name": workload, "app.kubernetes.io/part-of": self.name}
+
+    def serving_selector(self) -> dict[str, str]:
+        """The serving pods: KServe labels its predictor pods itself; a Deployment's carry our selector."""
+        if self.system.spec.serving.runtime is Runtime.kserve:
+            return {KSERVE_POD_LABEL: self.name}
+        return self.selector(self.workload("serving"))
 
     def annotations(self) -> dict[str, str]:
         return {"mlgitops.io/source": self.system.spec_file, "mlgitops.io/spec-hash": self.system.spec_hash}

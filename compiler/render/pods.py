@@ -2,7 +2,9 @@
 
 Pods meet the Pod Security Standard "restricted" profile: non-root with a high UID, no privilege escalation, all
 capabilities dropped, RuntimeDefault seccomp, a read-only root filesystem (with a writable emptyDir at /tmp), and no
-service-account token unless a workload needs the API.
+service-account token unless a workload needs the API. Each runs as its workload's own ServiceAccount, and the
+secrets it uses are mounted read-only as files under /var/run/secrets/mlgitops/<name> (files, not environment
+variables: env vars leak into crash dumps, `kubectl describe` and child processes).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from cdk8s_plus_34 import k8s
 
 from ..model.environment import Environment
 from ..model.mlsystem import Gpu, Probes, Resources
-from .gpu import gpu_limits, gpu_node_selector, gpu_tolerations
+from .gpu import CLAIM, claim_template_name, gpu_limits, gpu_node_selector, gpu_tolerations
 
 RUN_AS = 10001  # a high UID/GID, away from any host user
 SCRATCH_VOLUME = "tmp"
+SECRETS_DIR = "/var/run/secrets/mlgitops"
+SECRET_FILE_MODE = 0o440
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     port: int | None = None
     probes: Probes | None = None
+    secrets: tuple[str, ...] = ()  # names of the Kubernetes Secrets (kept in sync by ExternalSecrets) to mount
 
 
 def container(spec: ContainerSpec) -> k8s.Container:
@@ -46,7 +51,9 @@ def container(spec: ContainerSpec) -> k8s.Container:
         env=[k8s.EnvVar(name=k, value=v) for k, v in sorted(spec.env.items())] or None,
         ports=[k8s.ContainerPort(name="http", container_port=spec.port, protocol="TCP")] if spec.port else None,
         # Requests equal limits: Guaranteed QoS, and the quota arithmetic stays exact.
-        resources=k8s.ResourceRequirements(requests=quantities, limits={**quantities, **gpu_limits(spec.gpu)}),
+        resources=k8s.ResourceRequirements(
+            requests=quantities, limits={**quantities, **gpu_limits(spec.gpu)},
+            claims=[k8s.ResourceClaim(name=CLAIM)] if spec.gpu and spec.gpu.dra else None),
         readiness_probe=_http_probe(spec.probes.readiness, period=10) if http else None,
         liveness_probe=_http_probe(spec.probes.liveness, period=20) if http else None,
         security_context=k8s.SecurityContext(
@@ -54,8 +61,14 @@ def container(spec: ContainerSpec) -> k8s.Container:
             run_as_non_root=True, run_as_user=RUN_AS, run_as_group=RUN_AS,
             capabilities=k8s.Capabilities(drop=["ALL"]),
             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault")),
-        volume_mounts=[k8s.VolumeMount(name=SCRATCH_VOLUME, mount_path="/tmp")],
+        volume_mounts=[k8s.VolumeMount(name=SCRATCH_VOLUME, mount_path="/tmp")] + [
+            k8s.VolumeMount(name=_secret_volume(name), mount_path=f"{SECRETS_DIR}/{name}", read_only=True)
+            for name in spec.secrets],
     )
+
+
+def _secret_volume(name: str) -> str:
+    return f"secret-{name}"
 
 
 def _http_probe(path: str, period: int) -> k8s.Probe:
@@ -63,14 +76,21 @@ def _http_probe(path: str, period: int) -> k8s.Probe:
                      period_seconds=period, timeout_seconds=5, failure_threshold=3)
 
 
-def pod_spec(containers: list[ContainerSpec], environment: Environment, *, restart_policy: str | None = None,
-             priority_class: str | None = None,
-             spread: dict[str, str] | None = None) -> k8s.PodSpec:
+def pod_spec(containers: list[ContainerSpec], environment: Environment, *, service_account: str | None = None,
+             restart_policy: str | None = None, priority_class: str | None = None,
+             spread: dict[str, str] | None = None, workload: str | None = None) -> k8s.PodSpec:
+    """`workload` names the DRA ResourceClaimTemplate (`<workload>-gpu`) when a container asks for one."""
     gpu = next((c.gpu for c in containers if c.gpu is not None), None)
+    secrets = sorted({name for c in containers for name in c.secrets})
+    claims = None
+    if gpu is not None and gpu.dra:
+        claims = [k8s.PodResourceClaim(name=CLAIM, resource_claim_template_name=claim_template_name(workload))]
     return k8s.PodSpec(
         containers=[container(c) for c in containers],
         restart_policy=restart_policy,
+        service_account_name=service_account,
         automount_service_account_token=False,
+        resource_claims=claims,
         enable_service_links=False,
         priority_class_name=priority_class,
         node_selector=gpu_node_selector(gpu, environment),
@@ -80,7 +100,9 @@ def pod_spec(containers: list[ContainerSpec], environment: Environment, *, resta
             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault")),
         topology_spread_constraints=_spread(spread) if spread else None,
         volumes=[k8s.Volume(name=SCRATCH_VOLUME, empty_dir=k8s.EmptyDirVolumeSource(
-            size_limit=k8s.Quantity.from_string("1Gi")))],
+            size_limit=k8s.Quantity.from_string("1Gi")))] + [
+            k8s.Volume(name=_secret_volume(name), secret=k8s.SecretVolumeSource(
+                secret_name=name, default_mode=SECRET_FILE_MODE)) for name in secrets],
     )
 
 

@@ -23,7 +23,6 @@ from .pods import ContainerSpec, pod_spec, template, template_json
 COMPONENT = "serving"
 # Per-pod metrics served by the Prometheus adapter for rps and concurrency on plain Deployments.
 POD_METRICS = {ScaleMetric.rps: "http_requests_per_second", ScaleMetric.concurrency: "http_requests_in_flight"}
-KSERVE_POD_LABEL = "serving.kserve.io/inferenceservice"
 
 
 class ServingChart(SystemChart):
@@ -31,18 +30,18 @@ class ServingChart(SystemChart):
         super().__init__(scope, "serving", ctx)
         serving = ctx.system.spec.serving
         assert serving is not None
-        self.serving, self.workload = serving, ctx.name
+        self.serving, self.workload = serving, ctx.workload(COMPONENT)
         self.own_labels = ctx.workload_labels(self.workload, COMPONENT)
         if serving.runtime is Runtime.kserve:
             self._inference_service()
-            pod_selector = {KSERVE_POD_LABEL: self.workload}
         else:
             self._deployment()
-            pod_selector = ctx.selector(self.workload)
         if serving.replicas.min >= 2:
             k8s.KubePodDisruptionBudget(self, "pdb", metadata=self._metadata(), spec=k8s.PodDisruptionBudgetSpec(
                 max_unavailable=k8s.IntOrString.from_number(1),
-                selector=k8s.LabelSelector(match_labels=pod_selector)))
+                selector=k8s.LabelSelector(match_labels=ctx.serving_selector())))
+        if serving.ingress is not None:
+            self._ingress()
 
     def _metadata(self, model: bool = False) -> k8s.ObjectMeta:
         return k8s.ObjectMeta(name=self.workload, labels=self.own_labels,
@@ -53,10 +52,12 @@ class ServingChart(SystemChart):
         s = self.serving
         return ContainerSpec(name=name, image=s.image, resources=s.resources, gpu=s.gpu, command=s.command,
                              args=s.args, env={**self.ctx.model_env(), **s.env},
-                             port=s.port if serves_http else None, probes=s.probes if serves_http else None)
+                             port=s.port if serves_http else None, probes=s.probes if serves_http else None,
+                             secrets=self.ctx.secrets_for(COMPONENT))
 
     def _pod_template(self, container: ContainerSpec, selector: dict[str, str]) -> k8s.PodTemplateSpec:
-        spec = pod_spec([container], self.ctx.system.environment.spec, spread=selector)
+        spec = pod_spec([container], self.ctx.system.environment.spec, service_account=self.workload,
+                        spread=selector, workload=self.workload)
         return template({**selector, **self.own_labels}, spec, self.ctx.model_annotations() or None)
 
     # --- KServe -------------------------------------------------------------------------------------------------
@@ -64,7 +65,7 @@ class ServingChart(SystemChart):
     def _inference_service(self) -> None:
         s, model = self.serving, self.ctx.model
         custom_format = model is None or self.ctx.system.spec.model.format is ModelFormat.custom
-        selector = {KSERVE_POD_LABEL: self.workload}
+        selector = self.ctx.serving_selector()
         pod = template_json(self, self._pod_template(self._container("kserve-container", custom_format), selector))
         pod_spec_json = pod["spec"]
         container = pod_spec_json.pop("containers")[0]
@@ -135,3 +136,19 @@ class ServingChart(SystemChart):
                 "bootstrapServers": kafka.bootstrap_servers, "topic": kafka.topic,
                 "consumerGroup": kafka.consumer_group, "lagThreshold": str(int(s.autoscaling.effective_target))}}],
         }}, self.own_labels)
+
+    def _ingress(self) -> None:
+        """TLS-terminating Ingress to the serving Service (KServe's raw-deployment predictor Service for KServe)."""
+        ingress, environment = self.serving.ingress, self.ctx.system.environment.spec
+        service = f"{self.workload}-predictor" if self.serving.runtime is Runtime.kserve else self.workload
+        annotations = {}
+        if ingress.tls and environment.ingress.cluster_issuer:
+            annotations["cert-manager.io/cluster-issuer"] = environment.ingress.cluster_issuer
+        backend = k8s.IngressBackend(service=k8s.IngressServiceBackend(
+            name=service, port=k8s.ServiceBackendPort(number=80)))
+        k8s.KubeIngress(self, "ingress", metadata=k8s.ObjectMeta(
+            name=self.workload, labels=self.own_labels, annotations=annotations or None), spec=k8s.IngressSpec(
+            ingress_class_name=ingress.class_name or environment.ingress.class_name,
+            tls=[k8s.IngressTls(hosts=[ingress.host], secret_name=f"{self.workload}-tls")] if ingress.tls else None,
+            rules=[k8s.IngressRule(host=ingress.host, http=k8s.HttpIngressRuleValue(paths=[
+                k8s.HttpIngressPath(path=ingress.path, path_type="Prefix", backend=backend)]))]))

@@ -23,6 +23,7 @@ from .custom import custom_resource
 from .pods import RUN_AS, ContainerSpec, pod_spec, template, template_json
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"  # a Kueue WorkloadPriorityClass of the same name
 COMPONENT = "training"
 
 
@@ -32,7 +33,7 @@ class TrainingChart(SystemChart):
         training = ctx.system.spec.training
         assert training is not None
         self.training = training
-        self.workload = f"{ctx.name}-train"
+        self.workload = ctx.workload(COMPONENT)
         if training.workers > 1:
             self._pytorch_job(scheduled=training.schedule is not None)
         elif training.schedule:
@@ -47,18 +48,21 @@ class TrainingChart(SystemChart):
         labels = self.ctx.workload_labels(self.workload, COMPONENT)
         if self.training.queue:
             labels[QUEUE_LABEL] = self.training.queue
+            if self.training.priority:
+                labels[PRIORITY_LABEL] = self.training.priority
         return labels
 
     def _containers(self, name: str) -> list[ContainerSpec]:
         t = self.training
         env = {**{f"DATA_{d.name.upper().replace('-', '_')}_URI": d.uri for d in t.data}, **t.env}
         return [ContainerSpec(name=name, image=t.image, resources=t.resources, gpu=t.resources.gpu,
-                              command=t.command, args=t.args, env=env)]
+                              command=t.command, args=t.args, env=env, secrets=self.ctx.secrets_for(COMPONENT))]
 
     def _pod_template(self, container_name: str, restart_policy: str) -> k8s.PodTemplateSpec:
         labels = {**self.ctx.selector(self.workload), **self.ctx.workload_labels(self.workload, COMPONENT)}
         spec = pod_spec(self._containers(container_name), self.ctx.system.environment.spec,
-                        restart_policy=restart_policy, priority_class=self.training.priority)
+                        service_account=self.workload, restart_policy=restart_policy,
+                        priority_class=self.training.priority, workload=self.workload)
         return template(labels, spec)
 
     def _job_spec(self) -> k8s.JobSpec:

@@ -1,0 +1,152 @@
+"""Argo CD chart: the AppProjects and Applications that make Argo CD sync one environment's `generated/` tree.
+
+Input: one `EnvironmentDoc`, every system merged for it, and `autoscaled[system]` (True when an HPA or KEDA
+ScaledObject owns the serving Deployment's replica count). Output: `list[dict]`, all in `argocd.namespace`,
+AppProjects first, then Applications, each group sorted by name — meant for `generated/<env>/_argocd/`:
+
+- an AppProject `<env>-<team>` per team: the repository, the team's namespaces on this cluster, and the kinds
+  mlgitops renders;
+- an Application `<env>-<system>` per system, syncing `generated/<env>/<system>`;
+- the root Application `mlgitops-<env>` (app of apps), syncing `generated/<env>/_argocd` — these objects,
+  itself included — into Argo CD's own cluster.
+
+Decisions:
+- Projects are named `<env>-<team>`, not `<team>`: one Argo CD may serve several environments' clusters (hence
+  `<env>-<system>` for Applications), and a bare team name would be one object owned by every environment's root
+  app, each rewriting its destinations to its own cluster.
+- Automated sync (prune + selfHeal, retry with backoff) only where `argocd.autoSync` is true; elsewhere (prod) a
+  human syncs. `allowEmpty` stays false, so an automated sync never prunes an Application down to nothing.
+- The cascade-delete finalizer is set only with autoSync: in dev/staging, deleting a spec removes the system's
+  workloads (and GPU spend) with it. In prod, deleting an Application (by `kubectl`, or by pruning the root app)
+  leaves the workloads running; `argocd app delete --cascade` remains the deliberate way to remove them.
+  The root app never has it: deleting it must not take every system down.
+- No `CreateNamespace=true`: each system's output contains its Namespace (with the Pod Security labels), which
+  Argo CD applies before the namespaced objects; letting Argo CD create it too would be a second, label-less owner.
+- The project whitelist is explicit rather than `*`: a team's Application may create only its own Namespaces and
+  the kinds mlgitops renders — in particular no `Secret` (secrets come from ExternalSecrets), no Argo CD objects,
+  and no cluster-scoped RBAC. A renderer that adds a kind must add it to `NAMESPACED_KINDS` (a test checks this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import cdk8s
+
+from ..merge import EnvironmentDoc, MergedSystem
+from .context import MANAGED_BY
+from .custom import custom_resource
+
+API_VERSION = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"  # the cluster Argo CD itself runs in
+CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+
+# (API group, kind) of every namespaced object mlgitops renders or is specified to render (ARCHITECTURE.md).
+NAMESPACED_KINDS = (
+    ("", "ConfigMap"), ("", "LimitRange"), ("", "ResourceQuota"), ("", "Service"), ("", "ServiceAccount"),
+    ("apps", "Deployment"),
+    ("argoproj.io", "CronWorkflow"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("batch", "CronJob"), ("batch", "Job"),
+    ("external-secrets.io", "ExternalSecret"),
+    ("keda.sh", "ScaledObject"),
+    ("kubeflow.org", "PyTorchJob"),
+    ("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule"),
+    ("monitoring.coreos.com", "ServiceMonitor"),
+    ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),
+    ("policy", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("resource.k8s.io", "ResourceClaimTemplate"),
+    ("serving.kserve.io", "InferenceService"),
+    ("trainer.kubeflow.org", "TrainJob"),
+)
+
+# PruneLast: delete what left git only after everything else is applied and healthy.
+# ApplyOutOfSyncOnly: apply only what changed (less API load, fewer webhook calls on large trees).
+# FailOnSharedResource: refuse to adopt an object another Application already manages.
+SYNC_OPTIONS = ["PruneLast=true", "ApplyOutOfSyncOnly=true", "FailOnSharedResource=true"]
+RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
+
+
+def project_name(env: str, team: str) -> str:
+    return f"{env}-{team}"
+
+
+def render_argocd(environment: EnvironmentDoc, systems: list[MergedSystem],
+                  autoscaled: dict[str, bool]) -> list[dict[str, Any]]:
+    stray = sorted({s.env for s in systems} - {environment.name})
+    if stray:
+        raise ValueError(f"systems merged for {stray} passed to the Argo CD chart of {environment.name!r}")
+    env, argocd = environment.name, environment.spec.argocd
+    app = cdk8s.App()
+    chart = cdk8s.Chart(app, "argocd", namespace=argocd.namespace, disable_resource_name_hashes=True,
+                        labels={"app.kubernetes.io/managed-by": MANAGED_BY, "mlgitops.io/env": env})
+    env_source = {"mlgitops.io/source": environment.document.file}
+
+    systems = sorted(systems, key=lambda s: s.name)
+    for team in sorted({s.spec.metadata.team for s in systems}):
+        _project(chart, environment, team, [s for s in systems if s.spec.metadata.team == team], env_source)
+    for system in systems:
+        _application(chart, environment, system, autoscaled[system.name])
+    custom_resource(chart, "root", API_VERSION, "Application", f"mlgitops-{env}", {"spec": {
+        "project": "default",
+        "source": _source(environment, f"generated/{env}/_argocd"),
+        "destination": {"server": IN_CLUSTER, "namespace": argocd.namespace},
+        "syncPolicy": _sync_policy(argocd.auto_sync),
+    }}, annotations=env_source)
+
+    return sorted(chart.to_json(), key=lambda o: (o["kind"] != "AppProject", o["metadata"]["name"]))
+
+
+def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems: Iterable[MergedSystem],
+             env_source: dict[str, str]) -> None:
+    env, spec = environment.name, environment.spec
+    namespaces = [s.namespace for s in systems]
+    custom_resource(chart, f"project-{team}", API_VERSION, "AppProject", project_name(env, team), {"spec": {
+        "description": f"mlgitops: ML systems of team {team} in {env} ({spec.cluster.name})",
+        "sourceRepos": [spec.argocd.repo_url],
+        "destinations": [{"server": spec.cluster.server, "namespace": ns} for ns in namespaces],
+        # `name` limits the cluster-scoped grant to the team's own Namespaces: without it, the project could
+        # create, relabel or prune any Namespace of the cluster (kube-system included).
+        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": ns} for ns in namespaces],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in NAMESPACED_KINDS],
+    }}, labels={"mlgitops.io/team": team},
+        # Before the Applications: Argo CD refuses an Application whose project does not exist yet.
+        annotations={**env_source, SYNC_WAVE: "-1"})
+
+
+def _application(chart: cdk8s.Chart, environment: EnvironmentDoc, system: MergedSystem, autoscaled: bool) -> None:
+    env, spec = environment.name, environment.spec
+    team = system.spec.metadata.team
+    body: dict[str, Any] = {
+        "project": project_name(env, team),
+        "source": _source(environment, f"generated/{env}/{system.name}"),
+        "destination": {"server": spec.cluster.server, "namespace": system.namespace},
+        "syncPolicy": _sync_policy(spec.argocd.auto_sync),
+    }
+    if autoscaled:
+        # The HPA or ScaledObject owns the replica count; the Deployment leaves it out, and this keeps Argo CD
+        # from calling the autoscaler's value drift. RespectIgnoreDifferences keeps a sync from resetting it.
+        body["ignoreDifferences"] = [{"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}]
+        body["syncPolicy"]["syncOptions"].append("RespectIgnoreDifferences=true")
+    obj = custom_resource(chart, f"app-{system.name}", API_VERSION, "Application", f"{env}-{system.name}",
+                          {"spec": body},
+                          labels={"app.kubernetes.io/part-of": system.name, "mlgitops.io/team": team},
+                          annotations={"mlgitops.io/source": system.spec_file, SYNC_WAVE: "0"})
+    if spec.argocd.auto_sync:
+        obj.metadata.add_finalizers(CASCADE_FINALIZER)
+
+
+def _source(environment: EnvironmentDoc, path: str) -> dict[str, str]:
+    argocd = environment.spec.argocd
+    return {"repoURL": argocd.repo_url, "targetRevision": argocd.target_revision, "path": path}
+
+
+def _sync_policy(auto_sync: bool) -> dict[str, Any]:
+    policy: dict[str, Any] = {"syncOptions": list(SYNC_OPTIONS)}
+    if auto_sync:
+        policy["automated"] = {"prune": True, "selfHeal": True}
+        policy["retry"] = RETRY
+    return policy

@@ -1,19 +1,39 @@
-"""Deterministic YAML text: the same data always gives the same bytes (stable key order, block style, LF)."""
+"""Deterministic YAML text: the same data always gives the same bytes (stable key order, block style, LF).
+
+Written with PyYAML's C emitter (libyaml), ~10x faster than a pure-Python emitter, which matters at hundreds of
+objects per run. Lists sit at their key's indentation, as `kubectl get -o yaml` prints them.
+"""
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
+import yaml
 
 # Kubernetes readers expect these first; everything else follows alphabetically.
 LEADING_KEYS = ("apiVersion", "kind", "metadata", "name", "namespace")
-# Kubernetes parses YAML 1.1, where these plain strings are booleans or base-60 numbers: quote them.
-_YAML11_AMBIGUOUS = re.compile(r"^(y|yes|n|no|true|false|on|off|~|null)$|^[-+]?\d[\d_]*(:[0-5]?\d)+(\.[\d_]*)?$",
-                               re.IGNORECASE)
+
+
+# Plain scalars that some YAML reader would not take for a string: go-yaml v2 (behind Kubernetes' sigs.k8s.io/yaml)
+# reads y/n/on/off as booleans and 1e3 or 0x1f as numbers, YAML 1.1 reads 1:20 as base 60. Such strings are quoted.
+_AMBIGUOUS = re.compile(r"""^(y|n|yes|no|on|off|true|false|null|~|[-+]?\.?(inf|nan))$
+                         |^[-+]?(\.\d+|\d[\d_]*(\.\d*)?)([eE][-+]?\d+)?$
+                         |^[-+]?0[xob][\da-f_]+$
+                         |^[-+]?\d[\d_]*(:[0-5]?\d)+(\.\d*)?$""", re.IGNORECASE | re.VERBOSE)
+
+
+class _Dumper(yaml.CSafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
+    """Multi-line strings (embedded manifests, scripts) as literal blocks, readable in a diff; look-alikes quoted."""
+    style = "|" if "\n" in value else ("'" if _AMBIGUOUS.match(value) else None)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def _canonical(value: Any) -> Any:
@@ -22,18 +42,10 @@ def _canonical(value: Any) -> Any:
         return {k: _canonical(value[k]) for k in keys}
     if isinstance(value, list):
         return [_canonical(v) for v in value]
-    if isinstance(value, str) and "\n" in value:
-        return LiteralScalarString(value)
-    if isinstance(value, str) and _YAML11_AMBIGUOUS.match(value):
-        return SingleQuotedScalarString(value)
     return value
 
 
 def dump_yaml(data: Any) -> str:
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    yaml.width = 4096  # never fold long strings: a fold is a diff nobody asked for
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    out = io.StringIO()
-    yaml.dump(_canonical(data), out)
-    return out.getvalue()
+    # width: never fold long strings; a fold is a diff nobody asked for.
+    return yaml.dump(_canonical(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1 << 20)

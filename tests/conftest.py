@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from compiler.cli import main
@@ -35,6 +36,34 @@ def repo(tmp_path: Path) -> Path:
     for folder in ("spec", "environments"):
         shutil.copytree(ROOT / folder, root / folder)
     return root
+
+
+@pytest.fixture(scope="session")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every object the examples compile to, for every environment, by its path under generated/ (read-only)."""
+    root = tmp_path_factory.mktemp("examples")
+    for folder in ("spec", "environments"):
+        shutil.copytree(ROOT / folder, root / folder)
+    assert run_cli(root, "compile").exit_code == 0
+    return {path: yaml.safe_load(content) for path, content in tree(root / "generated").items()}
+
+
+def pod_specs(obj: dict) -> list[dict]:
+    """Every pod spec inside a workload, whatever its kind (KServe's predictor counted as one)."""
+    spec = obj.get("spec", {})
+    kind = obj["kind"]
+    if kind in ("Deployment", "Job"):
+        return [spec["template"]["spec"]]
+    if kind == "CronJob":
+        return [spec["jobTemplate"]["spec"]["template"]["spec"]]
+    if kind == "PyTorchJob":
+        return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
+    if kind == "CronWorkflow":
+        return pod_specs(yaml.safe_load(spec["workflowSpec"]["templates"][0]["resource"]["manifest"]))
+    if kind == "InferenceService":
+        predictor = spec["predictor"]
+        return [{**predictor, "containers": predictor.get("containers") or [predictor["model"]]}]
+    return []
 
 
 @dataclass

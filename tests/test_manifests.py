@@ -4,26 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from ruamel.yaml import YAML
 
-from conftest import require_shared_schemas, run_cli, schema_errors, tree
+from conftest import pod_specs, require_shared_schemas, run_cli, schema_errors, tree
 
 yaml = YAML(typ="safe")
-
-
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Every object of the examples × environments, by generated/ path."""
-    import shutil
-
-    from conftest import ROOT
-
-    root = tmp_path_factory.mktemp("compiled")
-    for folder in ("spec", "environments"):
-        shutil.copytree(ROOT / folder, root / folder)
-    assert run_cli(root, "compile").exit_code == 0
-    return {path: yaml.load(content) for path, content in tree(root / "generated").items()}
 
 
 def _objects(compiled: dict[str, dict], env: str, system: str, kind: str) -> list[dict]:
@@ -36,28 +21,11 @@ def _one(compiled: dict[str, dict], env: str, system: str, kind: str) -> dict:
     return found[0]
 
 
-def _pod_specs(obj: dict) -> list[dict]:
-    """Every pod spec inside a workload, whatever its kind."""
-    spec = obj.get("spec", {})
-    if obj["kind"] in ("Deployment", "Job"):
-        return [spec["template"]["spec"]]
-    if obj["kind"] == "CronJob":
-        return [spec["jobTemplate"]["spec"]["template"]["spec"]]
-    if obj["kind"] == "PyTorchJob":
-        return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
-    if obj["kind"] == "CronWorkflow":
-        return _pod_specs(yaml.load(spec["workflowSpec"]["templates"][0]["resource"]["manifest"]))
-    if obj["kind"] == "InferenceService":
-        predictor = spec["predictor"]
-        return [{**predictor, "containers": predictor.get("containers") or [predictor["model"]]}]
-    return []
-
-
 def test_every_object_validates_strictly_against_its_schema(compiled: dict[str, dict]) -> None:
     require_shared_schemas()
     failures = {path: schema_errors(obj) for path, obj in compiled.items()}
     assert not {p: e for p, e in failures.items() if e}
-    assert len(compiled) >= 40
+    assert len(compiled) >= 200
 
 
 def test_manifests_embedded_in_workflows_validate_too(compiled: dict[str, dict]) -> None:
@@ -94,7 +62,7 @@ def test_every_object_carries_the_contract_labels_and_annotations(compiled: dict
 
 
 def test_every_pod_is_hardened(compiled: dict[str, dict]) -> None:
-    pods = [(path, pod) for path, obj in compiled.items() for pod in _pod_specs(obj)]
+    pods = [(path, pod) for path, obj in compiled.items() for pod in pod_specs(obj)]
     assert len(pods) >= 12
     for path, pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True, path

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from compiler.render.secrets import remote_key
-from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors, tree
+from conftest import edit, pod_specs, require_shared_schemas, run_cli, schema_errors
 
 yaml = YAML(typ="safe")
 # Pod Security Standard "restricted": the volume types it allows.
@@ -17,39 +16,9 @@ RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral"
                       "projected", "secret"}
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    root = tmp_path_factory.mktemp("platform")
-    for folder in ("spec", "environments"):
-        shutil.copytree(ROOT / folder, root / folder)
-    assert run_cli(root, "compile").exit_code == 0
-    return {path: yaml.load(content) for path, content in tree(root / "generated").items()}
-
-
-def _get(compiled: dict[str, dict], path: str) -> dict:
-    return compiled[path]
-
-
 def _kinds(compiled: dict[str, dict], env: str, system: str, kind: str) -> dict[str, dict]:
     return {o["metadata"]["name"]: o for p, o in compiled.items()
             if p.startswith(f"{env}/{system}/") and o["kind"] == kind}
-
-
-def _pod_specs(obj: dict) -> list[dict]:
-    spec = obj.get("spec", {})
-    kind = obj["kind"]
-    if kind in ("Deployment", "Job"):
-        return [spec["template"]["spec"]]
-    if kind == "CronJob":
-        return [spec["jobTemplate"]["spec"]["template"]["spec"]]
-    if kind == "PyTorchJob":
-        return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
-    if kind == "CronWorkflow":
-        return _pod_specs(yaml.load(spec["workflowSpec"]["templates"][0]["resource"]["manifest"]))
-    if kind == "InferenceService":
-        predictor = spec["predictor"]
-        return [{**predictor, "containers": predictor.get("containers") or [predictor["model"]]}]
-    return []
 
 
 def restricted_violations(pod: dict) -> list[str]:
@@ -83,10 +52,10 @@ def restricted_violations(pod: dict) -> list[str]:
 
 
 def test_every_pod_meets_the_restricted_pod_security_standard(compiled: dict[str, dict]) -> None:
-    pods = [(path, pod) for path, obj in compiled.items() for pod in _pod_specs(obj)]
+    pods = [(path, pod) for path, obj in compiled.items() for pod in pod_specs(obj)]
     assert len(pods) >= 27  # 9 system x environment pairs, each with serving, training and drift pods
     assert {path: restricted_violations(pod) for path, pod in pods if restricted_violations(pod)} == {}
-    namespace = _get(compiled, "prod/recommender/namespace-ml-recommender.yaml")
+    namespace = compiled["prod/recommender/namespace-ml-recommender.yaml"]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
@@ -106,17 +75,17 @@ def test_every_workload_runs_as_its_own_service_account(compiled: dict[str, dict
     assert sorted(accounts) == ["recommender", "recommender-drift", "recommender-train",
                                 "recommender-train-launcher"]
     assert accounts["recommender"]["automountServiceAccountToken"] is False
-    isvc = _get(compiled, "prod/recommender/inferenceservice-recommender.yaml")
+    isvc = compiled["prod/recommender/inferenceservice-recommender.yaml"]
     assert isvc["spec"]["predictor"]["serviceAccountName"] == "recommender"
-    job = _get(compiled, "prod/support-assistant/job-support-assistant-train.yaml")
+    job = compiled["prod/support-assistant/job-support-assistant-train.yaml"]
     assert job["spec"]["template"]["spec"]["serviceAccountName"] == "support-assistant-train"
 
 
 def test_the_team_may_read_but_never_secrets(compiled: dict[str, dict]) -> None:
-    role = _get(compiled, "prod/fraud-scorer/role-fraud-scorer-team-view.yaml")
+    role = compiled["prod/fraud-scorer/role-fraud-scorer-team-view.yaml"]
     assert all(rule["verbs"] == ["get", "list", "watch"] for rule in role["rules"])
     assert not [r for r in role["rules"] if "secrets" in r["resources"]]
-    binding = _get(compiled, "prod/fraud-scorer/rolebinding-fraud-scorer-team-view.yaml")
+    binding = compiled["prod/fraud-scorer/rolebinding-fraud-scorer-team-view.yaml"]
     assert binding["subjects"] == [{"kind": "Group", "name": "payments-risk", "apiGroup": "rbac.authorization.k8s.io"}]
     assert binding["roleRef"]["name"] == "fraud-scorer-team-view"
 
@@ -124,15 +93,15 @@ def test_the_team_may_read_but_never_secrets(compiled: dict[str, dict]) -> None:
 def test_quota_is_sized_from_the_spec(compiled: dict[str, dict]) -> None:
     # recommender, prod: serving 5 replicas x2 for the canary + 2 surge = 12 pods of 2 CPU / 4Gi / 1 T4 share;
     # training 4 workers of 8 CPU / 32Gi / 1 A100; drift 500m / 1Gi; allowance 1 CPU / 1Gi / 4 pods.
-    hard = _get(compiled, "prod/recommender/resourcequota-recommender.yaml")["spec"]["hard"]
+    hard = compiled["prod/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]
     assert hard == {"requests.cpu": "57500m", "limits.cpu": "57500m",
                     "requests.memory": "178Gi", "limits.memory": "178Gi",  # 48 + 128 + 1 + 1
                     "requests.nvidia.com/gpu": 16, "pods": 21}
     # support-assistant, prod: MIG slices are counted on their own resource; DRA devices are not quota resources
-    hard = _get(compiled, "prod/support-assistant/resourcequota-support-assistant.yaml")["spec"]["hard"]
+    hard = compiled["prod/support-assistant/resourcequota-support-assistant.yaml"]["spec"]["hard"]
     assert hard["requests.nvidia.com/mig-3g.40gb"] == 8 + 2  # 8 replicas + 2 surge
     assert "requests.nvidia.com/gpu" not in hard
-    limits = _get(compiled, "prod/recommender/limitrange-recommender.yaml")["spec"]["limits"][0]
+    limits = compiled["prod/recommender/limitrange-recommender.yaml"]["spec"]["limits"][0]
     assert limits["default"] == limits["defaultRequest"] == {"cpu": "250m", "memory": "256Mi"}
     assert limits["max"] == {"cpu": "8", "memory": "32Gi"}
 
@@ -157,7 +126,7 @@ def test_network_is_default_deny_with_named_exceptions(compiled: dict[str, dict]
 
 
 def test_ingress_terminates_tls_in_front_of_the_serving_service(compiled: dict[str, dict]) -> None:
-    ingress = _get(compiled, "prod/recommender/ingress-recommender.yaml")
+    ingress = compiled["prod/recommender/ingress-recommender.yaml"]
     assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"] == [{"hosts": ["recs.example.com"], "secretName": "recommender-tls"}]
@@ -166,15 +135,15 @@ def test_ingress_terminates_tls_in_front_of_the_serving_service(compiled: dict[s
 
 
 def test_external_secrets_reference_the_store_and_are_mounted(compiled: dict[str, dict]) -> None:
-    external = _get(compiled, "prod/recommender/externalsecret-feature-store-credentials.yaml")["spec"]
+    external = compiled["prod/recommender/externalsecret-feature-store-credentials.yaml"]["spec"]
     assert external["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-prod"}
     assert external["target"]["name"] == "feature-store-credentials"
     assert external["data"] == [
         {"secretKey": key, "remoteRef": {"key": "recsys/feature-store", "property": key}}
         for key in ("username", "password")]
-    dev = _get(compiled, "dev/recommender/externalsecret-feature-store-credentials.yaml")["spec"]
+    dev = compiled["dev/recommender/externalsecret-feature-store-credentials.yaml"]["spec"]
     assert dev["secretStoreRef"]["name"] == "vault-dev"
-    pod = _get(compiled, "prod/fraud-scorer/deployment-fraud-scorer.yaml")["spec"]["template"]["spec"]
+    pod = compiled["prod/fraud-scorer/deployment-fraud-scorer.yaml"]["spec"]["template"]["spec"]
     assert {"name": "secret-kafka-credentials", "secret": {"secretName": "kafka-credentials",
                                                            "defaultMode": 0o440}} in pod["volumes"]
     assert {"name": "secret-kafka-credentials", "mountPath": "/var/run/secrets/mlgitops/kafka-credentials",

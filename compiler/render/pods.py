@@ -76,7 +76,7 @@ def _http_probe(path: str, period: int) -> k8s.Probe:
                      period_seconds=period, timeout_seconds=5, failure_threshold=3)
 
 
-def pod_spec(containers: list[ContainerSpec], environment: Environment, *, service_account: str | None = None,
+def pod_spec(containers: list[ContainerSpec], environment: Environment, *, service_account: str,
              restart_policy: str | None = None, priority_class: str | None = None,
              spread: dict[str, str] | None = None, workload: str | None = None) -> k8s.PodSpec:
     """`workload` names the DRA ResourceClaimTemplate (`<workload>-gpu`) when a container asks for one."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import Diagnostic, SpecError
+from .errors import Code, Diagnostic, Location, SpecError
 
 EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 
@@ -187,6 +187,68 @@ def _compile_with_progress(console: Console, ws):
         return compile_all(ws, progress=tick)
     finally:
         click.echo("\r\x1b[K", err=True, nl=False)
+
+
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown")
+
+
+@main.command()
+@PATHS
+@ENVS
+@_output_options
+@click.option("--format", "report_format", type=click.Choice(FORMAT_NAMES), default="text", show_default=True,
+              help="Report format: text for people, json, sarif (code scanning), junit (CI test reports), github "
+                   "(workflow annotations), markdown (PR comment).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to FILE instead of stdout.")
+@click.option("--opa-url", metavar="URL", default=None,
+              help="Evaluate the policies on this OPA server instead of in process.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge dates (waiver expiry, validation age) as of this day, e.g. to see what expires next month.")
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], report_format: str,
+          output: Path | None, opa_url: str | None, today) -> None:
+    """Compile in memory and run the policy gate: Rego rules on specs and manifests, Checkov, waivers."""
+    from .gate.run import run_gate
+    from .report import FORMATS
+
+    console: Console = ctx.obj["console"]
+    ws = _workspace(ctx, paths, envs)
+
+    def action() -> int:
+        result = run_gate(ws, opa_url, today.date() if today else None)
+        report = FORMATS[report_format](result)
+        if output is None:
+            click.echo(report, nl=not report.endswith("\n"))
+        else:
+            (ws.root / output).write_text(report)
+        summary = result.summary()
+        verdict = "failed" if result.failed() else "passed"
+        if not console.quiet:
+            click.echo(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
+                       f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived", err=True)
+        return 1 if result.failed() else 0
+
+    run(console, action)
+
+
+@main.command()
+@click.argument("rule_id")
+@click.pass_context
+def explain(ctx: click.Context, rule_id: str) -> None:
+    """Show what a rule requires, why, and how to fix a finding (own rules, waiver rules, Checkov checks)."""
+    from .gate.run import explain_rule
+
+    def action() -> int:
+        rule = explain_rule(rule_id, ctx.obj["root"])
+        if rule is None:
+            raise SpecError([Diagnostic(Code.USAGE, Location("explain"), f"no rule {rule_id!r}; rule ids look like "
+                                        "MLG-SUP-001 or CKV_K8S_43 (see `mlgitops check` output)")])
+        click.echo(f"{rule.id}  [{rule.severity}]  ({rule.engine})\n{rule.title}\n\n"
+                   f"Why:\n  {rule.rationale}\n\nFix:\n  {rule.remediation}")
+        return 0
+
+    run(ctx.obj["console"], action)
 
 
 @main.command()

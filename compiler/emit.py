@@ -31,19 +31,25 @@ class Unit:
     objects: list[dict[str, Any]]
 
 
-def plan(units: list[Unit]) -> dict[str, bytes]:
-    """Relative path → file content for every object of every unit."""
-    files: dict[str, bytes] = {}
+def layout(units: list[Unit]) -> dict[str, tuple[Unit, dict[str, Any]]]:
+    """Relative path → (unit, object) for every object of every unit."""
+    paths: dict[str, tuple[Unit, dict[str, Any]]] = {}
     for unit in units:
         for obj in unit.objects:
             kind = obj["kind"].lower()
             name = obj["metadata"]["name"]
             path = f"{unit.env}/{unit.system}/{kind}-{name}.yaml"
-            if path in files:  # same kind and name from two API groups: keep both apart
+            if path in paths:  # same kind and name from two API groups: keep both apart
                 group = obj["apiVersion"].split("/")[0].replace(".", "-")
                 path = f"{unit.env}/{unit.system}/{kind}-{group}-{name}.yaml"
-            files[path] = (HEADER.format(source=unit.source) + dump_yaml(obj)).encode()
-    return files
+            paths[path] = (unit, obj)
+    return paths
+
+
+def plan(units: list[Unit]) -> dict[str, bytes]:
+    """Relative path → file content for every object of every unit."""
+    return {path: (HEADER.format(source=unit.source) + dump_yaml(obj)).encode()
+            for path, (unit, obj) in layout(units).items()}
 
 
 def _scope(units: list[Unit], envs: list[str], whole: bool) -> dict[str, set[str] | None]:

@@ -227,3 +227,8 @@ def dotted(path: FieldPath) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def parse_dotted(text: str) -> FieldPath:
+    """`secrets[0].name` → `("secrets", 0, "name")`: the inverse of `dotted`."""
+    return tuple(int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", text))

@@ -18,6 +18,7 @@ from .load import Document, load
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
 from .plaintext import find_plaintext_secrets
+from .resolve import ResolvedModel, resolve
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -59,6 +60,9 @@ class Result:
     timings: dict[tuple[str, str], float] = field(default_factory=dict)
     envs: list[str] = field(default_factory=list)
     systems: list[str] = field(default_factory=list)
+    # (env, system) → the merged system and the model version its manifests pin, for the gate
+    merged: dict[tuple[str, str], tuple[MergedSystem, ResolvedModel | None]] = field(default_factory=dict)
+    environments: dict[str, EnvironmentDoc] = field(default_factory=dict)
 
 
 def _yaml_files(directory: Path) -> list[Path]:
@@ -173,14 +177,14 @@ def _merge_all(ws: Workspace) -> tuple[list[str], list[MergedSystem], dict[str, 
 def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None] | None = None) -> Result:
     from .render import render  # cdk8s and Node start only when something is rendered
     from .render.argocd import render_argocd
-    from .resolve import resolve
 
     envs, systems, environments = _merge_all(ws)
-    result = Result(envs=envs, systems=sorted({s.name for s in systems}))
+    result = Result(envs=envs, systems=sorted({s.name for s in systems}), environments=environments)
     for done, system in enumerate(systems, 1):
         started = time.perf_counter()
         model, warnings = resolve(system)
         result.warnings += warnings
+        result.merged[(system.env, system.name)] = (system, model)
         result.units.append(Unit(system.env, system.name, system.spec_file, render(system, model)))
         result.timings[(system.env, system.name)] = time.perf_counter() - started
         if progress:

@@ -8,7 +8,7 @@ unresolved: it renders as the MLflow model URI `models:/<name>@<alias>` with the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import Code, Diagnostic, Severity
 from .merge import MergedSystem
@@ -21,6 +21,7 @@ class ResolvedModel:
     alias: str | None
     source_uri: str
     run_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # registry tags: validation status and date, datasets
 
     @property
     def version_label(self) -> str:

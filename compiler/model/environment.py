@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .base import SpecModel
-from .units import DnsLabel, DnsSubdomain
+from .units import Cron, DnsLabel, DnsSubdomain, Duration
 
 
 class Metadata(SpecModel):
@@ -22,12 +22,24 @@ class Cluster(SpecModel):
     region: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
 
 
+class SyncWindow(SpecModel):
+    """An Argo CD sync window: when automated syncs may (allow) or may not (deny) run."""
+
+    kind: Literal["allow", "deny"]
+    schedule: Cron
+    duration: Duration
+    manual_sync: bool = True
+    """Whether a person may still sync by hand inside a deny window."""
+
+
 class ArgoCd(SpecModel):
     namespace: DnsLabel = "argocd"
     repo_url: Annotated[str, Field(alias="repoURL", pattern=r"^(https://|ssh://|git@)\S+$")]
     target_revision: Annotated[str, Field(min_length=1)] = "main"
     auto_sync: bool = False
     """Automated sync (with self-heal) for this environment's applications."""
+    sync_windows: list[SyncWindow] = []
+    """Sync windows put on every AppProject of the environment."""
 
 
 class Mlflow(SpecModel):
@@ -95,6 +107,8 @@ class Environment(SpecModel):
     api_version: Literal["mlgitops.io/v1alpha1"]
     kind: Literal["Environment"]
     metadata: Metadata
+    tier: Literal["dev", "staging", "prod"] | None = None
+    """How strictly policies treat the environment; by default from its name (prod…, stag…, else dev)."""
     cluster: Cluster
     namespace_prefix: Annotated[str, Field(pattern=r"^([a-z0-9][-a-z0-9]*)?$", max_length=20)] = ""
     """namespace = <prefix><system name>"""
@@ -109,3 +123,10 @@ class Environment(SpecModel):
     policy: Policy = Policy()
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""
+
+
+def tier_of(environment: Environment) -> str:
+    if environment.tier is not None:
+        return environment.tier
+    name = environment.metadata.name
+    return "prod" if name.startswith("prod") else "staging" if name.startswith("stag") else "dev"

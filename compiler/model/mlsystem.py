@@ -79,6 +79,8 @@ class Metadata(SpecModel):
 class Validation(SpecModel):
     max_age_days: PositiveInt = 180
     """The served model version must have been validated within this many days."""
+    record: Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")] | None = None
+    """Where the validation record (model card, evaluation report) lives; EU AI Act high risk needs one."""
 
 
 class Compliance(SpecModel):
@@ -88,6 +90,10 @@ class Compliance(SpecModel):
     """Regions the data may be processed in; must contain the cluster's region."""
     risk_category: RiskCategory = RiskCategory.minimal
     validation: Validation = Validation()
+    human_oversight: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    """Contact of the person or group who can oversee and override the system (EU AI Act, Art. 14)."""
+    audit_logging: bool = False
+    """Predictions and decisions are logged for audit (EU AI Act record-keeping, Art. 12)."""
 
 
 class Model(SpecModel):

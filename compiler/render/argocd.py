@@ -112,6 +112,9 @@ def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems
         # create, relabel or prune any Namespace of the cluster (kube-system included).
         "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": ns} for ns in namespaces],
         "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in NAMESPACED_KINDS],
+        **({"syncWindows": [{"kind": w.kind, "schedule": w.schedule, "duration": w.duration, "applications": ["*"],
+                             "manualSync": w.manual_sync} for w in spec.argocd.sync_windows]}
+           if spec.argocd.sync_windows else {}),
     }}, labels={"mlgitops.io/team": team},
         # Before the Applications: Argo CD refuses an Application whose project does not exist yet.
         annotations={**env_source, SYNC_WAVE: "-1"})

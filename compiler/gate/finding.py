@@ -1,0 +1,92 @@
+"""What the gate produces: findings, the rules they come from, the waivers on record, and the verdict.
+
+A `Finding` is the contract's finding (see ARCHITECTURE.md): rule, severity, engine, message, system, env, the spec
+`file:line:col` that caused it, the rendered resource (`apiVersion/Kind/namespace/name`, empty for spec rules) and
+whether a waiver covers it. Every report format renders a `GateResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule as `mlgitops explain` shows it: own rules from their METADATA, Checkov's from policies/checkov.yaml."""
+
+    id: str
+    severity: str
+    title: str
+    rationale: str = ""
+    remediation: str = ""
+    engine: str = "rego"  # rego | checkov | schema
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A `waivers:` entry of a spec, with where it was written."""
+
+    system: str
+    rule: str
+    reason: str | None
+    approved_by: str | None
+    expires: date | None
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    engine: str
+    message: str
+    system: str
+    env: str
+    file: str
+    line: int
+    column: int
+    resource: str = ""
+    waived: bool = False
+    waiver_reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "engine": self.engine, "message": self.message,
+                "system": self.system, "env": self.env, "file": self.file, "line": self.line, "column": self.column,
+                "resource": self.resource, "waived": self.waived}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Findings of one `check` run and what is needed to judge and report them."""
+
+    findings: tuple[Finding, ...]
+    rules: dict[str, Rule]
+    units: tuple[tuple[str, str], ...]  # (env, system) pairs that were checked
+    fail_on: dict[str, str]  # env → the environment's policy.failOn
+    waivers: tuple[Waiver, ...] = ()
+    today: date = field(default_factory=date.today)
+
+    def blocking(self, finding: Finding) -> bool:
+        """Fails the gate: not waived, and at or above its environment's threshold."""
+        return not finding.waived and severity_rank(finding.severity) >= severity_rank(self.fail_on[finding.env])
+
+    def failed(self, env: str | None = None, system: str | None = None) -> bool:
+        return any(self.blocking(f) for f in self.findings
+                   if (env is None or f.env == env) and (system is None or f.system == system))
+
+    def summary(self) -> dict[str, int]:
+        return {"errors": sum(self.blocking(f) for f in self.findings),
+                "warnings": sum(not f.waived and not self.blocking(f) for f in self.findings),
+                "waived": sum(f.waived for f in self.findings)}
+
+    def expiring_waivers(self, days: int = 30) -> list[Waiver]:
+        return [w for w in self.waivers if w.expires is not None and 0 <= (w.expires - self.today).days <= days]

@@ -1,0 +1,101 @@
+"""The policy library: Rego files under policies/, their `# METADATA`, and the rules they define.
+
+Layout (one rule per file, conftest-style): `policies/spec/<rule>.rego` (package `mlgitops.spec.<rule>`),
+`policies/manifests/<rule>.rego` (package `mlgitops.manifests.<rule>`), helpers in `policies/lib/`, unit tests in
+`*_test.rego` beside each rule (never loaded by the gate). Teams add a rule by adding a file: no Python changes.
+Errors (`SpecError`, exit 2 — the gate fails closed): a file that does not parse (with its file:line:col), a rule
+without complete metadata, two rules with one id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..errors import Code, Diagnostic, Location, SpecError
+from .finding import SEVERITIES, Rule
+
+SCOPES = ("spec", "manifests")
+RULE_ID = re.compile(r"^MLG-[A-Z]+-\d{3}$")
+PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    path: Path
+    display: str  # repository-relative, for messages
+    text: str
+    package: str
+    rule: Rule | None  # None for library files
+
+
+@dataclass(frozen=True)
+class PolicyLibrary:
+    files: tuple[PolicyFile, ...]
+
+    def rules(self) -> dict[str, Rule]:
+        return {f.rule.id: f.rule for f in self.files if f.rule}
+
+    def rule_of_package(self, package: str) -> Rule:
+        return next(f.rule for f in self.files if f.package == package and f.rule)
+
+
+def load_library(root: Path, display_root: Path) -> PolicyLibrary:
+    files, problems = [], []
+    for path in sorted(root.glob("*/*.rego")):
+        if path.name.endswith("_test.rego") or path.parent.name not in (*SCOPES, "lib"):
+            continue
+        display = path.resolve().relative_to(display_root.resolve()).as_posix() if path.is_relative_to(
+            display_root) else path.as_posix()
+        text = path.read_text(encoding="utf-8")
+        package = PACKAGE.search(text)
+        if not package:
+            problems.append(Diagnostic(Code.POLICY, Location(display), "no `package` declaration"))
+            continue
+        rule = None
+        if path.parent.name in SCOPES:
+            rule, problem = _rule_metadata(text, display, path.parent.name)
+            if problem:
+                problems.append(problem)
+                continue
+        files.append(PolicyFile(path, display, text, package.group(1), rule))
+    seen: dict[str, str] = {}
+    for f in files:
+        if f.rule and f.rule.id in seen:
+            problems.append(Diagnostic(Code.POLICY, Location(f.display),
+                                       f"rule id {f.rule.id} is also used by {seen[f.rule.id]}"))
+        elif f.rule:
+            seen[f.rule.id] = f.display
+    if problems:
+        raise SpecError(problems)
+    return PolicyLibrary(tuple(files))
+
+
+def _rule_metadata(text: str, display: str, scope: str) -> tuple[Rule | None, Diagnostic | None]:
+    """The package-scoped `# METADATA` block: title, description (the rationale), custom id/severity/remediation."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "# METADATA"), None)
+    if start is None:
+        return None, Diagnostic(Code.POLICY, Location(display), "rule file has no `# METADATA` block")
+    block = []
+    for line in lines[start + 1:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:] if line.startswith("# ") else line[1:])
+    try:
+        meta = yaml.safe_load("\n".join(block)) or {}
+    except yaml.YAMLError as exc:
+        return None, Diagnostic(Code.POLICY, Location(display, start + 2), f"METADATA is not valid YAML: {exc}")
+    custom = meta.get("custom") or {}
+    missing = [k for k in ("title", "description") if not meta.get(k)]
+    missing += [f"custom.{k}" for k in ("id", "severity", "remediation") if not custom.get(k)]
+    if missing:
+        return None, Diagnostic(Code.POLICY, Location(display, start + 1), f"METADATA lacks {', '.join(missing)}")
+    if not RULE_ID.match(str(custom["id"])) or custom["severity"] not in SEVERITIES:
+        return None, Diagnostic(Code.POLICY, Location(display, start + 1),
+                                f"METADATA id must match MLG-<AREA>-<NNN> and severity be one of {SEVERITIES}")
+    return Rule(str(custom["id"]), custom["severity"], meta["title"], meta["description"], custom["remediation"],
+                "rego"), None

@@ -1,0 +1,138 @@
+"""Rego evaluation, in process (regorus, the default) or on an OPA server (`--opa-url`, through opa-python-client).
+
+Both engines take the same policy library and return, per input document, the `deny` and `warn` results of every
+rule package under `data.mlgitops.<scope>`. The in-process engine is regorus (a Rust Rego v1 interpreter): it runs
+every construct and built-in the library uses, gives file:line:col on syntax errors, and evaluates ~20 000
+documents a second. A differential test holds it to the reference OPA on the whole library.
+Errors (`SpecError`, exit 2 — the gate fails closed, never passes): a policy that does not compile, an evaluation
+error, an unreachable or failing OPA server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ..errors import Code, Diagnostic, Location, SpecError
+from .policies import PolicyLibrary
+
+os.environ.setdefault("RUST_BACKTRACE", "0")  # regorus's errors as one clean message, not a Rust backtrace
+PARSE_ERROR = re.compile(r"--> (?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+).*?error: (?P<message>[^\n]+)", re.S)
+RESULT_KINDS = ("deny", "warn")
+
+
+@dataclass(frozen=True)
+class Violation:
+    package: str  # full package name, e.g. mlgitops.spec.image_tag_mutable
+    kind: str  # deny | warn
+    message: str
+    field: str | None
+
+
+class RegoEngine(Protocol):
+    def evaluate(self, scope: str, documents: Iterable[dict[str, Any]]) -> list[list[Violation]]:
+        """For each input document, the violations of every rule under `data.mlgitops.<scope>`."""
+
+
+def _violations(scope: str, value: dict[str, Any]) -> list[Violation]:
+    found = []
+    for name, rules in sorted((value or {}).items()):
+        for kind in RESULT_KINDS:
+            for item in rules.get(kind, []) if isinstance(rules, dict) else []:
+                message = item.get("msg", "") if isinstance(item, dict) else str(item)
+                field = item.get("field") if isinstance(item, dict) else None
+                found.append(Violation(f"mlgitops.{scope}.{name}", kind, message, field))
+    return sorted(found, key=lambda v: (v.package, v.kind, v.message, v.field or ""))
+
+
+def _engine_error(message: str, where: str = "policies") -> SpecError:
+    return SpecError([Diagnostic(Code.POLICY_ENGINE, Location(where), message)])
+
+
+class InProcessEngine:
+    """regorus, with the whole library compiled once and reused for every document."""
+
+    def __init__(self, library: PolicyLibrary):
+        import regorus
+
+        self._engine = regorus.Engine()
+        for policy in library.files:
+            try:
+                self._engine.add_policy(policy.display, policy.text)
+            except RuntimeError as exc:
+                raise _compile_error(str(exc), policy.display) from None
+
+    def evaluate(self, scope: str, documents: Iterable[dict[str, Any]]) -> list[list[Violation]]:
+        results = []
+        for document in documents:
+            self._engine.set_input_json(json.dumps(document))
+            try:
+                answer = json.loads(self._engine.eval_query_as_json(f"data.mlgitops.{scope}"))
+            except RuntimeError as exc:
+                raise _engine_error(f"policy evaluation failed: {_first_line(str(exc))}") from None
+            value = answer["result"][0]["expressions"][0]["value"] if answer.get("result") else {}
+            results.append(_violations(scope, value))
+        return results
+
+
+class OpaServerEngine:
+    """A running OPA server: the library is uploaded once, then each document is one query."""
+
+    def __init__(self, library: PolicyLibrary, url: str, timeout: float = 10.0):
+        from opa_client.opa import OpaClient
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _engine_error(f"--opa-url {url!r} is not an http(s) URL", "--opa-url")
+        self.url = url
+        self._client = OpaClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
+                                 ssl=parts.scheme == "https", timeout=timeout, retries=2)
+        for policy in library.files:
+            try:
+                self._client.update_policy_from_string(policy.text, _policy_id(policy.display), rego_compat=False)
+            except Exception as exc:  # noqa: BLE001 — any failure here means the gate cannot run
+                raise self._failure(exc, policy.display) from None
+
+    def _failure(self, exc: Exception, where: str) -> SpecError:
+        """OPA's compile errors carry their row and column; anything else is the server failing."""
+        for error in getattr(exc, "errors", None) or []:
+            location = error.get("location") if isinstance(error, dict) else None
+            if location:
+                at = Location(where, location.get("row", 1), location.get("col", 1))
+                return SpecError([Diagnostic(Code.POLICY, at, f"policy does not compile: {error.get('message', '')}")])
+        return _engine_error(f"OPA server at {self.url} failed: {type(exc).__name__}: {_first_line(str(exc))}", where)
+
+    def evaluate(self, scope: str, documents: Iterable[dict[str, Any]]) -> list[list[Violation]]:
+        results = []
+        for document in documents:
+            try:
+                answer = self._client.query_rule(document, f"mlgitops.{scope}")
+            except Exception as exc:  # noqa: BLE001
+                raise self._failure(exc, self.url) from None
+            results.append(_violations(scope, answer.get("result", {})))
+        return results
+
+
+def _policy_id(display: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_/]", "_", display)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), text)
+
+
+def _compile_error(text: str, display: str) -> SpecError:
+    match = PARSE_ERROR.search(text)
+    if match:
+        location = Location(match.group("file"), int(match.group("line")), int(match.group("col")))
+        return SpecError([Diagnostic(Code.POLICY, location, f"policy does not compile: {match.group('message')}")])
+    return SpecError([Diagnostic(Code.POLICY, Location(display), f"policy does not compile: {_first_line(text)}")])
+
+
+def make_engine(library: PolicyLibrary, opa_url: str | None) -> RegoEngine:
+    return OpaServerEngine(library, opa_url) if opa_url else InProcessEngine(library)

@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 NODE_DIR := tools/node
 NODE   := $(NODE_DIR)/node_modules/node/bin/node
+# The official SARIF 2.1.0 schema, for the report tests: Microsoft's SARIF SDK ships it in this npm package.
+SARIF_PACKAGE := @microsoft/sarif-multitool-linux@5.7.0
+SARIF_SCHEMA  := tools/sarif/sarif-2.1.0.json
+SARIF_SHA256  := 1c49a0f2b60444c71bb14878e21e0d882198eff4c539861b133093ad89ed798c
 
 # cdk8s runs on Node through jsii: use the supported Node that `make` installs, not the machine's.
 export JSII_NODE := $(abspath $(NODE))
@@ -23,6 +27,13 @@ $(VENV)/.installed: requirements.lock tools/uv.lock pyproject.toml
 	$(BIN)/python -m pip check --disable-pip-version-check
 	touch $@
 
+$(SARIF_SCHEMA):
+	mkdir -p tools/sarif
+	cd tools/sarif && npm pack --silent --loglevel=error $(SARIF_PACKAGE) > /dev/null
+	tar -xzf tools/sarif/microsoft-sarif-multitool-linux-5.7.0.tgz -C tools/sarif --strip-components=1 package/sarif-2.1.0.json
+	rm -f tools/sarif/*.tgz
+	echo "$(SARIF_SHA256)  $@" | sha256sum --check --quiet
+
 $(NODE): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 	test -x $@ && touch $@
@@ -31,7 +42,7 @@ run: setup
 	$(BIN)/mlgitops validate
 	$(BIN)/mlgitops compile
 
-test: setup
+test: setup $(SARIF_SCHEMA)
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -221,7 +221,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
         if output is None:
             click.echo(report, nl=not report.endswith("\n"))
         else:
-            (ws.root / output).write_text(report)
+            (ws.root / output).write_text(report, encoding="utf-8")
         summary = result.summary()
         verdict = "failed" if result.failed() else "passed"
         if not console.quiet:

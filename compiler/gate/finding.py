@@ -27,6 +27,7 @@ class Rule:
     rationale: str = ""
     remediation: str = ""
     engine: str = "rego"  # rego | checkov | schema
+    name: str = ""  # short, readable, names the bad pattern (`gpu-training-without-queue`); the id when empty
 
 
 @dataclass(frozen=True)

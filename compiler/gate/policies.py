@@ -57,7 +57,7 @@ def load_library(root: Path, display_root: Path) -> PolicyLibrary:
             continue
         rule = None
         if path.parent.name in SCOPES:
-            rule, problem = _rule_metadata(text, display, path.parent.name)
+            rule, problem = _rule_metadata(text, display, path.stem.replace("_", "-"))
             if problem:
                 problems.append(problem)
                 continue
@@ -74,7 +74,7 @@ def load_library(root: Path, display_root: Path) -> PolicyLibrary:
     return PolicyLibrary(tuple(files))
 
 
-def _rule_metadata(text: str, display: str, scope: str) -> tuple[Rule | None, Diagnostic | None]:
+def _rule_metadata(text: str, display: str, name: str) -> tuple[Rule | None, Diagnostic | None]:
     """The package-scoped `# METADATA` block: title, description (the rationale), custom id/severity/remediation."""
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.strip() == "# METADATA"), None)
@@ -98,4 +98,4 @@ def _rule_metadata(text: str, display: str, scope: str) -> tuple[Rule | None, Di
         return None, Diagnostic(Code.POLICY, Location(display, start + 1),
                                 f"METADATA id must match MLG-<AREA>-<NNN> and severity be one of {SEVERITIES}")
     return Rule(str(custom["id"]), custom["severity"], meta["title"], meta["description"], custom["remediation"],
-                "rego"), None
+                "rego", name), None

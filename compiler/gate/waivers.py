@@ -19,15 +19,16 @@ RULES = {
     INCOMPLETE: Rule(INCOMPLETE, "high", "A waiver states its reason and its approver",
                      "Exceptions to policy are only acceptable on the record: who approved skipping a control, and "
                      "why (audit trail; ISO 27001 A.5.36 and SOC 2 CC1.4 exception handling).",
-                     "Add `reason:` and `approvedBy:` (the approver's e-mail) to the waiver, or remove it.", "schema"),
+                     "Add `reason:` and `approvedBy:` (the approver's e-mail) to the waiver, or remove it.", "schema",
+                     "waiver-incomplete"),
     EXPIRED: Rule(EXPIRED, "high", "A waiver has not expired",
                   "Exceptions are temporary by design; an expired waiver means the risk it accepted is back and "
                   "must be fixed or re-approved.",
                   "Fix what the rule reports and remove the waiver, or renew `expires:` with a fresh approval.",
-                  "schema"),
+                  "schema", "waiver-expired"),
     UNUSED: Rule(UNUSED, "info", "A waiver still waives something",
                  "A waiver that matches no finding is stale: it would silently cover a future violation.",
-                 "Remove the waiver.", "schema"),
+                 "Remove the waiver.", "schema", "waiver-unused"),
 }
 
 

@@ -1,0 +1,18 @@
+"""JSON report, the contract's shape: `{"findings": [Finding.to_json()...], "summary": {errors, warnings, waived}}`.
+
+Named `json_report` so it does not shadow the standard library's `json`. Findings in the canonical order, keys in
+the contract's order, indent 2.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..gate.finding import GateResult
+from .text import location_key
+
+
+def render(result: GateResult) -> str:
+    document = {"findings": [f.to_json() for f in sorted(result.findings, key=location_key)],
+                "summary": result.summary()}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,61 @@
+"""Plain-text report, ruff-like: one line per finding, sorted by place, then a summary line.
+
+    spec/recommender.yaml:41:7: MLG-SEC-004 [high] message (recommender/prod, apps/v1/Deployment/ns/name)
+
+Readable without colour. Also home of the canonical finding order and the one-line context every format shares.
+"""
+
+from __future__ import annotations
+
+from ..gate.finding import Finding, GateResult
+
+
+def location_key(finding: Finding) -> tuple:
+    """The canonical order: by place in the spec, then by what was found there (a total order: deterministic)."""
+    return (finding.file, finding.line, finding.column, finding.rule, finding.env, finding.system,
+            finding.resource, finding.message, finding.severity, finding.engine, finding.waived)
+
+
+def one_line(value: str) -> str:
+    """A message on one line (a Rego message may span several)."""
+    return " ".join(part.strip() for part in value.splitlines() if part.strip())
+
+
+def where(finding: Finding) -> str:
+    if not finding.file:
+        return "<unknown>"
+    return f"{finding.file}:{finding.line}:{finding.column}"
+
+
+def context(finding: Finding) -> str:
+    """`system/env` and, for a rendered object, its resource id."""
+    unit = f"{finding.system}/{finding.env}"
+    return f"{unit}, {finding.resource}" if finding.resource else unit
+
+
+def waived_note(finding: Finding) -> str:
+    return f"(waived: {one_line(finding.waiver_reason)})" if finding.waiver_reason else "(waived)"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def summary_line(result: GateResult) -> str:
+    counts = result.summary()
+    verdict = "gate failed" if result.failed() else "gate passed"
+    units = plural(len(result.units), "system/env unit")
+    return (f"{plural(len(result.findings), 'finding')} ({plural(counts['errors'], 'error')}, "
+            f"{plural(counts['warnings'], 'warning')}, {counts['waived']} waived) in {units}: {verdict}")
+
+
+def render(result: GateResult) -> str:
+    lines = []
+    for finding in sorted(result.findings, key=location_key):
+        line = (f"{where(finding)}: {finding.rule} [{finding.severity}] {one_line(finding.message)} "
+                f"({context(finding)})")
+        if finding.waived:
+            line += f" {waived_note(finding)}"
+        lines.append(line)
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"

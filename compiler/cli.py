@@ -224,7 +224,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
             (ws.root / output).write_text(report, encoding="utf-8")
         summary = result.summary()
         verdict = "failed" if result.failed() else "passed"
-        if not console.quiet:
+        if not console.quiet and (output is not None or report_format != "text"):  # text ends with its verdict
             click.echo(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
                        f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived", err=True)
         return 1 if result.failed() else 0

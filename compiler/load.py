@@ -118,6 +118,8 @@ def load(path: Path, display: str | None = None) -> Document:
     data = converter.convert(root, (), 0)
     if converter.problems:
         raise SpecError(converter.problems)
+    if data:  # a missing top-level section points at the document's first key, not at a comment above it
+        converter.locations[()] = converter.locations[(next(iter(data)),)]
     return Document(display, data, SourceMap(display, converter.locations))
 
 

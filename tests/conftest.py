@@ -5,6 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from compiler.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
 K8S_SCHEMAS = SHARED_SCHEMAS / "kubernetes" / "v1.35.0-standalone-strict"
+OPA = ROOT.parent / "shared" / "bin" / "opa"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,3 +125,33 @@ def schema_errors(obj: dict) -> list[str]:
 def require_shared_schemas() -> None:
     if not SHARED_SCHEMAS.is_dir():
         pytest.skip("../shared/schemas is not beside the repository")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def opa_server() -> Iterator[str]:
+    """A real OPA server on 127.0.0.1 with no policies, stopped (by its process) at the end of the test."""
+    if not OPA.exists():
+        pytest.skip("../shared/bin/opa is not beside the repository")
+    port = free_port()
+    process = subprocess.Popen([str(OPA), "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("OPA did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

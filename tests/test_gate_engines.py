@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +9,8 @@ import pytest
 from compiler.errors import SpecError
 from compiler.gate.policies import load_library
 from compiler.gate.rego import InProcessEngine, OpaServerEngine, Violation
-from conftest import ROOT
+from conftest import free_port
 
-OPA = ROOT.parent / "shared" / "bin" / "opa"
 RULE = '''# METADATA
 # title: Replicas are at least two in prod
 # description: Availability of the serving path.
@@ -92,36 +86,6 @@ def test_two_rules_with_one_id_are_refused(tmp_path: Path) -> None:
         load_library(tmp_path / "policies", tmp_path)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def opa_server() -> Iterator[str]:
-    """A real OPA server on 127.0.0.1, stopped at the end of the session."""
-    if not OPA.exists():
-        pytest.skip("../shared/bin/opa is not beside the repository")
-    port = _free_port()
-    process = subprocess.Popen([str(OPA), "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("OPA did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_opa_server_engine_gives_the_same_violations(tmp_path: Path, opa_server: str) -> None:
     library = load_library(write_library(tmp_path) / "policies", tmp_path)
     assert OpaServerEngine(library, opa_server).evaluate("spec", docs()) == EXPECTED
@@ -138,4 +102,15 @@ def test_opa_server_reports_a_broken_policy_at_its_line(tmp_path: Path, opa_serv
 def test_an_unreachable_opa_server_fails_closed(tmp_path: Path) -> None:
     library = load_library(write_library(tmp_path) / "policies", tmp_path)
     with pytest.raises(SpecError, match="OPA server at http://127.0.0.1:.* failed"):
-        OpaServerEngine(library, f"http://127.0.0.1:{_free_port()}", timeout=1)
+        OpaServerEngine(library, f"http://127.0.0.1:{free_port()}", timeout=1)
+
+
+def test_an_opa_server_with_foreign_rules_is_refused(tmp_path: Path, opa_server: str) -> None:
+    library = load_library(write_library(tmp_path) / "policies", tmp_path)
+    OpaServerEngine(library, opa_server)
+    other = tmp_path / "other"
+    (other / "policies" / "spec").mkdir(parents=True)
+    (other / "policies" / "spec" / "copy.rego").write_text(RULE.replace("too_few_replicas", "copy"))
+    engine = OpaServerEngine(load_library(other / "policies", other), opa_server)
+    with pytest.raises(SpecError, match="holds rule packages that are not in policies/: mlgitops.spec.too_few"):
+        engine.evaluate("spec", docs())

@@ -92,11 +92,29 @@ class OpaServerEngine:
         self.url = url
         self._client = OpaClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
                                  ssl=parts.scheme == "https", timeout=timeout, retries=2)
-        for policy in library.files:
-            try:
-                self._client.update_policy_from_string(policy.text, _policy_id(policy.display), rego_compat=False)
-            except Exception as exc:  # noqa: BLE001 — any failure here means the gate cannot run
+        # OPA compiles each upload against what it already has, so a module that uses another must come after
+        # it: upload in rounds until everything is in, or a round makes no progress (a real error).
+        pending = list(library.files)
+        while pending:
+            failed = []
+            for policy in pending:
+                try:
+                    self._client.update_policy_from_string(policy.text, _policy_id(policy.display), rego_compat=False)
+                except Exception as exc:  # noqa: BLE001 — any failure here means the gate cannot run
+                    failed.append((policy, exc))
+            if len(failed) == len(pending):
+                policy, exc = failed[0]
                 raise self._failure(exc, policy.display) from None
+            pending = [policy for policy, _ in failed]
+        self.packages = {policy.package for policy in library.files}
+
+    def _check_packages(self, scope: str, value: dict[str, Any]) -> None:
+        """Rules the server holds beyond this library would change the verdict: refuse rather than mix them in."""
+        foreign = sorted(f"mlgitops.{scope}.{name}" for name in value or {}
+                         if f"mlgitops.{scope}.{name}" not in self.packages)
+        if foreign:
+            raise _engine_error(f"OPA server at {self.url} holds rule packages that are not in policies/: "
+                                f"{', '.join(foreign)}; use a server dedicated to this repository", self.url)
 
     def _failure(self, exc: Exception, where: str) -> SpecError:
         """OPA's compile errors carry their row and column; anything else is the server failing."""
@@ -114,6 +132,7 @@ class OpaServerEngine:
                 answer = self._client.query_rule(document, f"mlgitops.{scope}")
             except Exception as exc:  # noqa: BLE001
                 raise self._failure(exc, self.url) from None
+            self._check_packages(scope, answer.get("result", {}))
             results.append(_violations(scope, answer.get("result", {})))
         return results
 

@@ -45,28 +45,29 @@ def apply_waivers(findings: list[Finding], systems: list[MergedSystem],
                   today: date) -> tuple[list[Finding], list[Waiver]]:
     """The findings with waivers applied, plus the waivers' own findings; and every waiver on record."""
     result, on_record = list(findings), []
-    for system in systems:
-        for waiver in waivers_of(system):
-            if system.env == _first_env(systems, system.name):
-                on_record.append(waiver)
-            problem = _problem(waiver, today)
-            matched = [i for i, f in enumerate(result) if f.rule == waiver.rule and f.system == system.name
-                       and f.env == system.env and not f.waived]
-            if problem:
-                rule, message = problem
-            elif matched:
+    for name in sorted({s.name for s in systems}):
+        variants = sorted((s for s in systems if s.name == name), key=lambda s: s.env)
+        used: dict[Waiver, bool] = {}
+        for system in variants:
+            for waiver in waivers_of(system):
+                problem = _problem(waiver, today)
+                if problem:
+                    rule, message = problem
+                    result.append(Finding(rule, RULES[rule].severity, "schema", message, name, system.env,
+                                          waiver.file, waiver.line, waiver.column))
+                    continue
+                matched = [i for i, f in enumerate(result)
+                           if f.rule == waiver.rule and f.system == name and f.env == system.env and not f.waived]
                 for i in matched:
                     result[i] = replace(result[i], waived=True, waiver_reason=waiver.reason)
-                continue
-            else:
-                rule, message = UNUSED, f"waiver for {waiver.rule} matches no finding in {system.env}"
-            result.append(Finding(rule, RULES[rule].severity, "schema", message, system.name, system.env,
-                                  waiver.file, waiver.line, waiver.column))
+                used[waiver] = used.get(waiver, False) or bool(matched)
+        on_record += waivers_of(variants[0])
+        for waiver, was_used in used.items():  # unused in every environment: stale
+            if not was_used:
+                result.append(Finding(UNUSED, RULES[UNUSED].severity, "schema",
+                                      f"waiver for {waiver.rule} matches no finding in any environment", name,
+                                      variants[0].env, waiver.file, waiver.line, waiver.column))
     return result, on_record
-
-
-def _first_env(systems: list[MergedSystem], name: str) -> str:
-    return min(s.env for s in systems if s.name == name)
 
 
 def _problem(waiver: Waiver, today: date) -> tuple[str, str] | None:

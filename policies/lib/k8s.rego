@@ -1,0 +1,89 @@
+# Pod specs and containers of any workload kind, so manifest rules check every pod the same way.
+#
+# pods(obj) is a list of {"path": where the pod spec sits in obj, "spec": the pod spec, "containers": [container]}:
+# Deployment, StatefulSet, DaemonSet, ReplicaSet, Job (spec.template.spec); CronJob (its jobTemplate); Kubeflow
+# training jobs (PyTorchJob and friends: every spec.<x>ReplicaSpecs role); KServe InferenceService (predictor,
+# transformer, explainer; the predictor's `model` counts as a container); and the objects an Argo Workflows
+# CronWorkflow / Workflow / WorkflowTemplate creates through `resource.manifest` (a YAML string, parsed with
+# yaml.unmarshal). The Argo workflow pod itself (the launcher) is not a pod template here.
+package mlgitops.lib.k8s
+
+import data.mlgitops.lib.safe
+
+_template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+
+_argo_kinds := {"Workflow", "CronWorkflow", "WorkflowTemplate", "ClusterWorkflowTemplate"}
+
+_kserve_components := ["predictor", "transformer", "explainer"]
+
+# Pod specs of one object, as [path, spec] pairs; Argo embeds are handled by pods() (Rego has no recursion).
+_direct(obj) := [["spec.template.spec", obj.spec.template.spec]] if {
+	obj.kind in _template_kinds
+	is_object(obj.spec.template.spec)
+} else := [["spec.jobTemplate.spec.template.spec", obj.spec.jobTemplate.spec.template.spec]] if {
+	obj.kind == "CronJob"
+	is_object(obj.spec.jobTemplate.spec.template.spec)
+} else := [[sprintf("spec.%v.%v.template.spec", [key, role]), replica.template.spec] |
+	some key, roles in safe.dict(obj, "spec")
+	endswith(key, "ReplicaSpecs")
+	some role, replica in safe.dict(roles, [])
+	is_object(replica.template.spec)
+] if {
+	startswith(safe.text(obj, "apiVersion"), "kubeflow.org/")
+} else := [[sprintf("spec.%v", [component]), obj.spec[component]] |
+	some component in _kserve_components
+	is_object(obj.spec[component])
+] if {
+	obj.kind == "InferenceService"
+} else := []
+
+# Objects an Argo workflow creates, from its templates' resource manifests (skipped when not valid YAML).
+_argo_embedded(obj) := [[sprintf("%v.templates[%v].resource.manifest", [prefix, i]), yaml.unmarshal(manifest)] |
+	obj.kind in _argo_kinds
+	some prefix, workflow in {"spec.workflowSpec": safe.dict(obj, ["spec", "workflowSpec"]), "spec": safe.dict(obj, "spec")}
+	some i, template in safe.list(workflow, "templates")
+	manifest := template.resource.manifest
+	is_string(manifest)
+	yaml.is_valid(manifest)
+]
+
+_raw(obj) := array.concat(_direct(obj), [[sprintf("%v: %v", [where, path]), spec] |
+	some [where, inner] in _argo_embedded(obj)
+	is_object(inner)
+	some [path, spec] in _direct(inner)
+])
+
+# Containers of a pod spec: init containers, containers, and a KServe predictor's `model` (objects only).
+containers(pod) := array.concat(
+	array.concat(safe.items(pod, "initContainers"), safe.items(pod, "containers")),
+	[m | m := pod.model; is_object(m)],
+)
+
+pods(obj) := [{"path": path, "spec": spec, "containers": containers(spec)} | some [path, spec] in _raw(obj)]
+
+# A field of the container's securityContext, else of the pod's, else `fallback` (container settings win).
+effective(pod, container, key, fallback) := value if {
+	value := container.securityContext[key]
+} else := value if {
+	value := pod.securityContext[key]
+} else := fallback
+
+# "Deployment fraud-scorer", for messages.
+describe(obj) := sprintf("%v %v", [safe.get(obj, "kind", "<object>"), safe.get(obj, ["metadata", "name"], "<unnamed>")])
+
+# "container 'server'", for messages; KServe's model container may be unnamed.
+container_name(container) := sprintf("container '%v'", [container.name]) if {
+	is_string(container.name)
+} else := "the model container"
+
+# "container 'server' of Deployment fraud-scorer", with the pod's path when the object has several pods or embeds them.
+subject(obj, pod, container) := sprintf("%v of %v", [container_name(container), describe(obj)]) if {
+	count(pods(obj)) == 1
+	not contains(pod.path, "manifest")
+} else := sprintf("%v at %v of %v", [container_name(container), pod.path, describe(obj)])
+
+# "the pod of Deployment fraud-scorer" (or "the pod at <path> of ..."), for pod-level findings.
+pod_subject(obj, pod) := sprintf("the pod of %v", [describe(obj)]) if {
+	count(pods(obj)) == 1
+	not contains(pod.path, "manifest")
+} else := sprintf("the pod at %v of %v", [pod.path, describe(obj)])

@@ -1,0 +1,18 @@
+# METADATA
+# title: Workload pods must not mount a service-account API token (automountServiceAccountToken false)
+# description: CIS Kubernetes 5.1.6, NSA/CISA Kubernetes Hardening Guidance, least privilege - a model server or training job never calls the Kubernetes API, and a mounted token is the credential an attacker inside the container uses to move through the cluster. (The Argo workflow pod that launches a distributed job, which needs its token, is not a pod template checked here.)
+# custom:
+#   id: MLG-POD-011
+#   severity: medium
+#   remediation: Keep automountServiceAccountToken false as mlgitops renders it on every workload pod; a component that must call the API gets its own ServiceAccount with a minimal Role.
+package mlgitops.manifests.service_account_token_automounted
+
+import data.mlgitops.lib.k8s
+import data.mlgitops.lib.safe
+import data.mlgitops.lib.spec
+
+deny contains spec.finding(msg, "") if {
+	some pod in k8s.pods(input.object)
+	safe.get(pod.spec, "automountServiceAccountToken", null) != false
+	msg := sprintf("%v does not set automountServiceAccountToken: false", [k8s.pod_subject(input.object, pod)])
+}

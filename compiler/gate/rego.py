@@ -92,6 +92,10 @@ class OpaServerEngine:
         self.url = url
         self._client = OpaClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
                                  ssl=parts.scheme == "https", timeout=timeout, retries=2)
+        try:  # one cheap request first: an unreachable server fails at once, not once per policy file
+            self._client.check_connection()
+        except Exception as exc:  # noqa: BLE001
+            raise self._failure(exc.__cause__ or exc, url) from None
         # OPA compiles each upload against what it already has, so a module that uses another must come after
         # it: upload in rounds until everything is in, or a round makes no progress (a real error).
         pending = list(library.files)

@@ -101,7 +101,7 @@ def test_opa_server_reports_a_broken_policy_at_its_line(tmp_path: Path, opa_serv
 
 def test_an_unreachable_opa_server_fails_closed(tmp_path: Path) -> None:
     library = load_library(write_library(tmp_path) / "policies", tmp_path)
-    with pytest.raises(SpecError, match="OPA server at http://127.0.0.1:.* failed"):
+    with pytest.raises(SpecError, match="OPA server at http://127.0.0.1:.* is unreachable"):
         OpaServerEngine(library, f"http://127.0.0.1:{free_port()}", timeout=1)
 
 

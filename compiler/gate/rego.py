@@ -95,7 +95,9 @@ class OpaServerEngine:
         try:  # one cheap request first: an unreachable server fails at once, not once per policy file
             self._client.check_connection()
         except Exception as exc:  # noqa: BLE001
-            raise self._failure(exc.__cause__ or exc, url) from None
+            reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)|(timed out)", str(exc.__cause__ or exc))
+            detail = (reason.group(1) or reason.group(2)) if reason else type(exc).__name__
+            raise _engine_error(f"OPA server at {url} is unreachable ({detail})", "--opa-url") from None
         # OPA compiles each upload against what it already has, so a module that uses another must come after
         # it: upload in rounds until everything is in, or a round makes no progress (a real error).
         pending = list(library.files)
@@ -118,7 +120,7 @@ class OpaServerEngine:
                          if f"mlgitops.{scope}.{name}" not in self.packages)
         if foreign:
             raise _engine_error(f"OPA server at {self.url} holds rule packages that are not in policies/: "
-                                f"{', '.join(foreign)}; use a server dedicated to this repository", self.url)
+                                f"{', '.join(foreign)}; use a server dedicated to this repository", "--opa-url")
 
     def _failure(self, exc: Exception, where: str) -> SpecError:
         """OPA's compile errors carry their row and column; anything else is the server failing."""
@@ -127,7 +129,8 @@ class OpaServerEngine:
             if location:
                 at = Location(where, location.get("row", 1), location.get("col", 1))
                 return SpecError([Diagnostic(Code.POLICY, at, f"policy does not compile: {error.get('message', '')}")])
-        return _engine_error(f"OPA server at {self.url} failed: {type(exc).__name__}: {_first_line(str(exc))}", where)
+        return _engine_error(f"OPA server at {self.url} failed: {type(exc).__name__}: {_first_line(str(exc))}",
+                             "--opa-url" if where == self.url else where)
 
     def evaluate(self, scope: str, documents: Iterable[dict[str, Any]]) -> list[list[Violation]]:
         results = []
@@ -135,7 +138,7 @@ class OpaServerEngine:
             try:
                 answer = self._client.query_rule(document, f"mlgitops.{scope}")
             except Exception as exc:  # noqa: BLE001
-                raise self._failure(exc, self.url) from None
+                raise self._failure(exc, self.url) from None  # where: the server, not a policy file
             self._check_packages(scope, answer.get("result", {}))
             results.append(_violations(scope, answer.get("result", {})))
         return results

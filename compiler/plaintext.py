@@ -37,7 +37,8 @@ SECRET_NAME = re.compile(r"(pass(word|wd|phrase)?|secret|token|api[-_]?key|acces
 # Flags on a command line that carry a secret: --password=x, --token x
 SECRET_FLAG = re.compile(r"^--?(pass(word)?|secret|token|api-?key|access-?key)(=.+)?$", re.IGNORECASE)
 PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----")
-URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+# user:password@ in any URL, also behind a compound scheme (jdbc:postgresql://…)
+URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.:-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
 REFERENCE = re.compile(r"^(vault|aws-sm|gcp-sm|azure-kv)://|^\$\{[^}]+\}$")
 # Values that are long and varied by nature: URIs, images, paths, hosts, e-mail addresses.
 STRUCTURED = re.compile(r"://|^[\w.-]+(:\d+)?(/[\w.@:-]+)+$|^/|@[\w-]+\.[\w.]+$|^[\w.-]+\.[a-z]{2,}$")
@@ -79,7 +80,7 @@ def _next_is_value(items: list[Any], index: int) -> bool:
 def _secret_reason(value: str) -> str | None:
     if PRIVATE_KEY.search(value):
         return "value contains a private key"
-    if URL_CREDENTIALS.match(value):
+    if URL_CREDENTIALS.search(value):
         return "URL carries a user name and password"
     for detector in TOKEN_DETECTORS:
         if any(True for _ in detector.analyze_string(value)):

@@ -17,6 +17,7 @@ CASES = [
     ("  env: {AWS: AKIAIOSFODNN7EXAMPLE}", "training.env.AWS", "format of a secret (AWS Access Key)"),
     ('  env: {KEY: "-----BEGIN RSA PRIVATE KEY-----\\nMIIEow"}', "training.env.KEY", "contains a private key"),
     ("  env: {DB: postgres://scorer:s3cr3t@db:5432/fraud}", "training.env.DB", "user name and password"),
+    ('  env: {DB: "jdbc:postgresql://scorer:s3cr3t@db/fraud"}', "training.env.DB", "user name and password"),
     ("  env: {BLOB: Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg}", "training.env.BLOB", "high entropy"),
     ("  args: [--token, abc123]", "training.args[0]", "flag '--token' passes a literal secret"),
     ("  args: [--password=abc123]", "training.args[0]", "flag '--password' passes a literal secret"),

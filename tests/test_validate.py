@@ -276,3 +276,10 @@ def test_snake_case_and_camel_case_of_one_field_conflict(repo):
     result = run_cli(repo, "validate")
     expect(result, REC, position(repo, REC, "max_runtime: 1h", "max_runtime"), "training.max_runtime", "E201",
            "unknown field 'max_runtime'; did you mean 'maxRuntime'?")
+
+
+def test_a_wildcard_repository_url_is_refused(repo):
+    env = "environments/prod.yaml"
+    edit(repo, env, "repoURL: https://github.com/example/ml-platform.git", "repoURL: https://github.com/example/*")
+    result = run_cli(repo, "validate")
+    expect(result, env, position(repo, env, "repoURL:", "repoURL"), "argocd.repoURL", "E203", "should match pattern")

@@ -34,7 +34,8 @@ class SyncWindow(SpecModel):
 
 class ArgoCd(SpecModel):
     namespace: DnsLabel = "argocd"
-    repo_url: Annotated[str, Field(alias="repoURL", pattern=r"^(https://|ssh://|git@)\S+$")]
+    repo_url: Annotated[str, Field(alias="repoURL", pattern=r"^(https://|ssh://|git@)[^\s*]+$")]
+    """The one repository Argo CD syncs from (no wildcards: every Application's source is this URL)."""
     target_revision: Annotated[str, Field(min_length=1)] = "main"
     auto_sync: bool = False
     """Automated sync (with self-heal) for this environment's applications."""

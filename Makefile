@@ -38,9 +38,17 @@ $(NODE): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 	test -x $@ && touch $@
 
-run: setup
+# The embedded default: a local MLflow registry (sqlite) seeded with the example models.
+REGISTRY := sqlite:///.mlgitops/registry.db
+
+.mlgitops/registry.db: tools/seed_registry.py | $(VENV)/.installed
+	mkdir -p .mlgitops
+	$(BIN)/python tools/seed_registry.py $(REGISTRY)
+
+run: setup .mlgitops/registry.db
 	$(BIN)/mlgitops validate
-	$(BIN)/mlgitops compile
+	MLFLOW_TRACKING_URI=$(REGISTRY) $(BIN)/mlgitops compile
+	MLFLOW_TRACKING_URI=$(REGISTRY) $(BIN)/mlgitops check
 
 test: setup $(SARIF_SCHEMA)
 	$(BIN)/python -m pytest

@@ -33,6 +33,7 @@ def main() -> None:
         repo = Path(scratch)
         for folder in ("spec", "environments", "policies"):
             shutil.copytree(ROOT / folder, repo / folder)
+        shutil.copy(ROOT / "mlgitops.lock.yaml", repo / "mlgitops.lock.yaml")
         cases = {"validate": ["validate"], "compile": ["compile"], "compile --check": ["compile", "--check"],
                  "check": ["check", "--format", "json", "--output", "report.json"]}
         timed(["compile"], repo)  # warm the file cache once

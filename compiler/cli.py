@@ -132,21 +132,25 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default: generated/ under the root).")
 @click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 if the output directory is not what the specs produce.")
+              help="Write nothing; exit 1 if the output directory or the lock is not what the specs produce.")
+@click.option("--update-lock", is_flag=True, help="Ask the model registry again for every pinned version.")
+@click.option("--offline", is_flag=True, help="Compile from mlgitops.lock.yaml alone; never ask the registry.")
 @click.pass_context
 def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], out: Path | None,
-                    check: bool) -> None:
+                    check: bool, update_lock: bool, offline: bool) -> None:
     """Compile specs into generated/<env>/<system>/."""
     from . import emit
+    from .lock import LOCK_FILE, lock_text, write_lock
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
     out = ws.root / (out or "generated")
+    lock_path = ws.root / LOCK_FILE
 
     def action() -> int:
         started = time.perf_counter()
-        result = _compile_with_progress(console, ws)
-        console.diagnostics(result.warnings)
+        # --check compares with what is committed: it never asks the registry, and a missing pin is an error
+        result = _compile_with_progress(console, ws, update_lock=update_lock, offline=offline or check)
         for unit in result.units:
             seconds = result.timings[(unit.env, unit.system)]
             console.info(f"  {unit.env}/{unit.system}: {plural(len(unit.objects), 'object')} ({seconds:.2f}s)")
@@ -157,6 +161,8 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
                  f"{plural(total, 'object')}")
         if check:
             stale = emit.differences(out, result.units, result.envs, ws.whole)
+            if lock_text(result.lock) != (lock_path.read_text() if lock_path.exists() else ""):
+                stale.append(f"~ {LOCK_FILE}")
             for line in stale:
                 click.echo(f"  {line}", err=True)
             if stale:
@@ -166,17 +172,19 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
             console.info(f"up to date: {shape} match {ws.display(out)}/")
             return 0
         emit.write(out, result.units, result.envs, ws.whole)
+        if write_lock(ws.root, result.lock):
+            console.info(f"updated {LOCK_FILE}")
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")
         return 0
 
     run(console, action)
 
 
-def _compile_with_progress(console: Console, ws):
+def _compile_with_progress(console: Console, ws, **options):
     from .pipeline import compile_all
 
     if not console.interactive or console.quiet:
-        return compile_all(ws)
+        return compile_all(ws, **options)
 
     def tick(system, done: int, total: int) -> None:
         filled = 30 * done // total
@@ -184,7 +192,7 @@ def _compile_with_progress(console: Console, ws):
                    err=True, nl=False)
 
     try:
-        return compile_all(ws, progress=tick)
+        return compile_all(ws, progress=tick, **options)
     finally:
         click.echo("\r\x1b[K", err=True, nl=False)
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from .emit import Unit
 from .errors import Code, Diagnostic, Location, SpecError
 from .load import Document, load
+from .lock import Pins, read_lock
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
 from .plaintext import find_plaintext_secrets
-from .resolve import ResolvedModel, resolve
+from .resolve import ResolvedModel, resolve_all
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -56,13 +57,13 @@ class Workspace:
 @dataclass
 class Result:
     units: list[Unit] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
     timings: dict[tuple[str, str], float] = field(default_factory=dict)
     envs: list[str] = field(default_factory=list)
     systems: list[str] = field(default_factory=list)
     # (env, system) → the merged system and the model version its manifests pin, for the gate
     merged: dict[tuple[str, str], tuple[MergedSystem, ResolvedModel | None]] = field(default_factory=dict)
     environments: dict[str, EnvironmentDoc] = field(default_factory=dict)
+    lock: Pins = field(default_factory=dict)  # the lock as this run leaves it
 
 
 def _yaml_files(directory: Path) -> list[Path]:
@@ -174,16 +175,19 @@ def _merge_all(ws: Workspace) -> tuple[list[str], list[MergedSystem], dict[str, 
     return envs, merged, environments
 
 
-def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None] | None = None) -> Result:
+def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None] | None = None, *,
+                update_lock: bool = False, offline: bool = False) -> Result:
     from .render import render  # cdk8s and Node start only when something is rendered
     from .render.argocd import render_argocd
 
     envs, systems, environments = _merge_all(ws)
-    result = Result(envs=envs, systems=sorted({s.name for s in systems}), environments=environments)
+    locked = read_lock(ws.root)
+    pins = resolve_all(systems, locked, ws.root, update=update_lock, offline=offline)
+    result = Result(envs=envs, systems=sorted({s.name for s in systems}), environments=environments,
+                    lock=_next_lock(locked, pins, systems, ws))
     for done, system in enumerate(systems, 1):
         started = time.perf_counter()
-        model, warnings = resolve(system)
-        result.warnings += warnings
+        model = pins.get((system.env, system.name))
         result.merged[(system.env, system.name)] = (system, model)
         result.units.append(Unit(system.env, system.name, system.spec_file, render(system, model)))
         result.timings[(system.env, system.name)] = time.perf_counter() - started
@@ -198,3 +202,10 @@ def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None
             result.units.append(Unit(env, ARGOCD_DIR, environments[env].document.file, objects))
             result.timings[(env, ARGOCD_DIR)] = time.perf_counter() - started
     return result
+
+
+def _next_lock(locked: Pins, pins: Pins, systems: list[MergedSystem], ws: Workspace) -> Pins:
+    """This run's pins; entries of systems and environments the run did not cover stay, unless it covered all."""
+    covered = {(s.env, s.name) for s in systems}
+    kept = {} if ws.whole and not ws.envs else {k: v for k, v in locked.items() if k not in covered}
+    return {**kept, **pins}

@@ -35,22 +35,24 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return request.config.getoption("--update-golden")
 
 
+def copy_examples(root: Path) -> Path:
+    """A scratch platform repository: the example specs, environments, policies and model lock."""
+    for folder in ("spec", "environments", "policies"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy(ROOT / "mlgitops.lock.yaml", root / "mlgitops.lock.yaml")
+    return root
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A scratch platform repository holding copies of the example specs and environments."""
-    root = tmp_path / "repo"
-    for folder in ("spec", "environments"):
-        shutil.copytree(ROOT / folder, root / folder)
-    return root
+    return copy_examples(tmp_path / "repo")
 
 
 @pytest.fixture(scope="session")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """Every object the examples compile to, for every environment, by its path under generated/ (read-only)."""
-    root = tmp_path_factory.mktemp("examples")
-    for folder in ("spec", "environments"):
-        shutil.copytree(ROOT / folder, root / folder)
-    assert run_cli(root, "compile").exit_code == 0
+    root = copy_examples(tmp_path_factory.mktemp("examples"))
+    assert run_cli(root, "compile", "--offline").exit_code == 0
     return {path: yaml.safe_load(content) for path, content in tree(root / "generated").items()}
 
 

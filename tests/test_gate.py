@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from compiler.gate.run import run_gate
+from compiler.lock import read_lock, write_lock
 from compiler.pipeline import Workspace
-from conftest import ROOT, free_port, run_cli
+from compiler.resolve import ResolvedModel
+from conftest import ROOT, copy_examples, free_port, run_cli
 
 TODAY = "2026-11-25"
 BAD = "spec/bad-scorer.yaml"
@@ -52,10 +54,12 @@ EXPECTED_COUNT = sum(len(envs) for envs in EXPECTED.values())
 
 @pytest.fixture
 def bad_repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    for folder in ("spec", "environments", "policies"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_examples(tmp_path / "repo")
     shutil.copy(ROOT / "tests" / "gate_cases" / "bad-scorer.yaml", root / BAD)
+    # what the registry answered for its model: version 3 exists, with no validation tags at all
+    pin = ResolvedModel("bad-model", 3, None, "s3://ml-models/bad-model/3", None, {}, "https://mlflow.example.com",
+                        "2026-11-25T09:00:00Z")
+    write_lock(root, {**read_lock(root), **{(env, "bad-scorer"): pin for env in ALL}})
     return root
 
 
@@ -64,9 +68,7 @@ def _check(root: Path, *args: str):
 
 
 def test_examples_pass_with_only_waived_findings(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    for folder in ("spec", "environments", "policies"):
-        shutil.copytree(ROOT / folder, root / folder)
+    root = copy_examples(tmp_path / "repo")
     result = _check(root, "--format", "json")
     assert result.exit_code == 0, result.stdout
     report = json.loads(result.stdout)
@@ -131,14 +133,17 @@ def test_waived_findings_stay_in_the_report_and_a_valid_waiver_clears_the_gate(b
     assert not [f for f in findings if f["rule"] == "MLG-WAIVER-001"]
 
 
-def test_today_moves_waiver_expiry(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    for folder in ("spec", "environments", "policies"):
-        shutil.copytree(ROOT / folder, root / folder)
-    result = run_cli(root, "check", "--today", "2027-02-15", "--format", "json")
-    assert result.exit_code == 1  # the model-risk waivers of the examples expire on 2027-01-31
-    expired = {f["system"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "MLG-WAIVER-002"}
+def test_today_judges_waiver_expiry_and_model_revalidation(tmp_path: Path) -> None:
+    """In April 2027 the examples' digest waivers (until 2027-03-31) have expired, and the pinned versions of two
+    systems are past their maxAgeDays (90 days after 2026-11-15 and 2026-11-20); support-llm has 180 days."""
+    root = copy_examples(tmp_path / "repo")
+    result = run_cli(root, "check", "--today", "2027-04-15", "--format", "json")
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    expired = {f["system"] for f in findings if f["rule"] == "MLG-WAIVER-002"}
     assert expired == {"fraud-scorer", "recommender", "support-assistant"}
+    stale = {(f["system"], f["env"]) for f in findings if f["rule"] == "MLG-MRM-002"}
+    assert stale == {("fraud-scorer", "prod"), ("recommender", "prod")}
 
 
 def test_in_process_and_opa_server_find_exactly_the_same(bad_repo: Path, opa_server: str) -> None:

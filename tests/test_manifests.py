@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -83,12 +84,15 @@ def test_kserve_serving(compiled: dict[str, dict]) -> None:
     assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("cpu", 70)
     assert predictor["canaryTrafficPercent"] == 10
     assert predictor["model"]["modelFormat"] == {"name": "pytorch"}
-    assert predictor["model"]["storageUri"] == "models:/recsys-ranker@champion"
+    assert predictor["model"]["storageUri"] == "s3://ml-models/recsys-ranker/2"  # the version the alias pinned
     assert predictor["model"]["resources"]["limits"] == {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": 1}
     # the environment's product table gives the GPU Feature Discovery label; time-slicing selects shared nodes
     assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4",
                                          "nvidia.com/gpu.sharing-strategy": "time-slicing"}
-    assert isvc["metadata"]["annotations"]["mlgitops.io/model-version"] == "unresolved"
+    annotations = isvc["metadata"]["annotations"]
+    assert annotations["mlgitops.io/model-version"] == "2"
+    assert annotations["mlgitops.io/model-alias"] == "champion"
+    assert re.fullmatch(r"[0-9a-f]{32}", annotations["mlgitops.io/model-run-id"])
     # dev overrides: one replica, no GPU, no canary
     dev = _one(compiled, "dev", "recommender", "InferenceService")["spec"]["predictor"]
     assert (dev["minReplicas"], dev["maxReplicas"]) == (1, 1)

@@ -10,13 +10,13 @@ import re
 import pytest
 
 import compiler.render as render_package  # first: settles JSII_NODE before cdk8s starts
+from compiler.lock import read_lock
 from compiler.merge import MergedSystem
 from compiler.model.mlsystem import Monitoring, Slo
 from compiler.pipeline import Workspace, validate_all
 from compiler.render.context import RenderContext
 from compiler.render.monitoring import MonitoringChart, applies
 from compiler.render.serving import ServingChart
-from compiler.resolve import resolve
 from conftest import ROOT, require_shared_schemas, schema_errors
 
 WINDOWS = {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
@@ -48,8 +48,7 @@ def _render(system: MergedSystem, with_serving: bool = False) -> tuple[list[dict
     """(monitoring objects, serving objects) of one system, rendered in one cdk8s app."""
     import cdk8s
 
-    model, _ = resolve(system)
-    ctx = RenderContext(system, model)
+    ctx = RenderContext(system, read_lock(ROOT).get((system.env, system.name)))
     app = cdk8s.App()
     serving = ServingChart(app, ctx).to_json() if with_serving else []
     return MonitoringChart(app, ctx).to_json(), serving
@@ -229,7 +228,7 @@ def test_drift_check_cronjob(rendered: dict[tuple[str, str], list[dict]]) -> Non
     assert env == {
         "DRIFT_METRIC": "psi", "DRIFT_THRESHOLD": "0.2", "DRIFT_SCORE_METRIC": "mlgitops_drift_score",
         "DRIFT_PUSH_URL": "http://prometheus-pushgateway.monitoring.svc:9091/metrics/job/mlgitops-drift/system/recommender/env/prod",
-        "MODEL_NAME": "recsys-ranker", "MODEL_VERSION": "unresolved", "MODEL_URI": "models:/recsys-ranker@champion"}
+        "MODEL_NAME": "recsys-ranker", "MODEL_VERSION": "2", "MODEL_URI": "s3://ml-models/recsys-ranker/2"}
     # fraud-scorer: the default hourly schedule, its own metric and threshold, a pinned model version
     fraud = _one(rendered[("dev", "fraud-scorer")], "CronJob")["spec"]
     assert fraud["schedule"] == "0 * * * *"
@@ -303,7 +302,7 @@ def test_through_the_render_pass(systems: dict[tuple[str, str], MergedSystem]) -
     """Registered last, in wave 1: common annotations applied, and no (kind, name) clashes with other charts."""
     assert render_package.CHARTS[-1][:2] == (MonitoringChart, 1)
     for system in systems.values():
-        objects = render_package.render(system, resolve(system)[0])
+        objects = render_package.render(system, read_lock(ROOT).get((system.env, system.name)))
         names = [(o["kind"], o["metadata"]["name"]) for o in objects]
         assert len(names) == len(set(names)), system.name
         for obj in (o for o in objects if o["metadata"]["labels"].get("app.kubernetes.io/component") == "monitoring"):

@@ -19,6 +19,8 @@ their Rego unit tests (`policies/**/*_test.rego`), and here only held silent on 
 - MLG-SEC-003: secrets are mounted as files, never passed as env vars (`secretKeyRef` / `envFrom`).
 - MLG-REL-004: a serving Deployment always gets readiness and liveness probes (`serving.probes` has defaults).
 - MLG-SEC-002: a secret-looking env value is refused before anything is rendered (plaintext.py, E206).
+- MLG-MRM-001: every model is pinned to a registered version before the gate runs (a model the registry cannot
+  resolve is an error, E702), so an unpinned model never reaches it.
 - MLG-ARGO-002: `argocd.repoURL` cannot hold a wildcard (the environment schema refuses it), and destinations are
   the systems' own namespaces.
 
@@ -30,13 +32,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, copy_examples, run_cli
 
 TODAY = "2026-11-25"
 ALL = ("dev", "prod", "staging")
@@ -53,7 +54,7 @@ DROP_WAIVER = "<drop this rule's waiver>"  # `old` that removes the spec's waive
 NEVER_FROM_A_SPEC = ("MLG-NET-001", "MLG-POD-001", "MLG-POD-002", "MLG-POD-003", "MLG-POD-004", "MLG-POD-005",
                      "MLG-POD-006", "MLG-POD-007", "MLG-POD-008", "MLG-POD-009", "MLG-POD-010", "MLG-POD-011",
                      "MLG-NET-002", "MLG-RBAC-001", "MLG-SEC-001", "MLG-SEC-002", "MLG-SEC-003", "MLG-REL-004",
-                     "MLG-ARGO-002")
+                     "MLG-ARGO-002", "MLG-MRM-001")
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,6 @@ CASES = [
     Case("MLG-AIA-003", FRAUD, "    record: https://models.example.com/fraud-xgb/validation-report\n", "", ALL,
          "  validation:"),
     # --- model risk (the examples waive these until the registry is integrated)
-    Case("MLG-MRM-001", RECS, DROP_WAIVER, "", ("prod",), "  alias: champion"),
-    Case("MLG-MRM-002", FRAUD, DROP_WAIVER, "", ("prod",), "  version: 7"),
-    Case("MLG-MRM-003", FRAUD, DROP_WAIVER, "", ("prod",), "  version: 7"),
     # --- observability
     Case("MLG-OBS-001", FRAUD, "  alertsTo: payments-risk-oncall\n", "", ("prod",), "monitoring:"),
     Case("MLG-OBS-002", FRAUD, "  drift:\n    image: registry.example.com/fraud/drift:3.2.0\n    metric: ks\n"
@@ -127,9 +125,7 @@ CASES = [
 
 
 def _copy_examples(root: Path) -> Path:
-    for folder in ("spec", "environments", "policies"):
-        shutil.copytree(ROOT / folder, root / folder)
-    return root
+    return copy_examples(root)
 
 
 def _check(root: Path, *paths: str):
@@ -171,7 +167,7 @@ def test_every_own_rule_has_a_case_or_is_listed_as_unreachable() -> None:
     covered = {case.rule for case in CASES}
     assert len(ids) == 43
     assert covered.isdisjoint(NEVER_FROM_A_SPEC)
-    assert covered | set(NEVER_FROM_A_SPEC) == ids
+    assert covered | set(NEVER_FROM_A_SPEC) | set(FROM_THE_REGISTRY) == ids
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.rule)
@@ -206,3 +202,27 @@ def test_rule_fires_through_the_cli(case: Case, baseline: list[dict], tmp_path: 
 def test_rules_no_spec_can_trigger_stay_silent_on_every_example(baseline: list[dict]) -> None:
     assert baseline  # the examples do produce (waived) findings, so the gate did run
     assert not [f for f in baseline if f["rule"] in NEVER_FROM_A_SPEC]
+
+
+FROM_THE_REGISTRY = ("MLG-MRM-002", "MLG-MRM-003")  # triggered by the registry's tags, below
+
+
+@pytest.mark.parametrize("rule, tags", [
+    ("MLG-MRM-002", {"validation.status": "approved", "validation.date": "2026-01-05"}),  # older than maxAgeDays 90
+    ("MLG-MRM-003", {"validation.status": "pending", "validation.date": "2026-11-20"}),
+])
+def test_model_risk_rules_judge_the_registry_tags_of_the_pinned_version(rule: str, tags: dict, tmp_path: Path) -> None:
+    """The registry's answer, as the lock records it, is what the model-risk rules judge."""
+    from dataclasses import replace
+
+    from compiler.lock import read_lock, write_lock
+
+    root = _copy_examples(tmp_path / "repo")
+    pins = read_lock(root)
+    pins[("prod", "fraud-scorer")] = replace(pins[("prod", "fraud-scorer")], tags=tags)
+    write_lock(root, pins)
+    result = _check(root, FRAUD)
+    assert result.exit_code == 1
+    fired = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == rule]
+    line = _line_of((root / FRAUD).read_text(), "  version: 7")
+    assert [(f["env"], f["file"], f["line"], f["waived"]) for f in fired] == [("prod", FRAUD, line, False)]

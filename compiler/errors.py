@@ -81,5 +81,6 @@ class SpecError(Exception):
     """Raised by a pass with every diagnostic it found; the CLI prints them and exits 2."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = sorted(diagnostics, key=lambda d: (d.location, d.field, d.message))
+        # the same problem met in several environments is one problem
+        self.diagnostics = sorted(set(diagnostics), key=lambda d: (d.location, d.field, d.message))
         super().__init__("\n".join(str(d) for d in self.diagnostics))

@@ -8,6 +8,7 @@ that is not valid YAML or not the shape below, at its line.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +47,28 @@ class _Lock(BaseModel):
 
 
 def read_lock(root: Path) -> Pins:
-    path = root / LOCK_FILE
+    return read_lock_file(root / LOCK_FILE)
+
+
+def base_lock(root: Path, revision: str = "HEAD") -> Pins:
+    """The lock as committed at `revision` (empty outside git, or where it had none), to show what a change moves."""
+    try:
+        shown = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{LOCK_FILE}"], capture_output=True,
+                               timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if shown.returncode != 0:
+        return {}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / LOCK_FILE
+        path.write_bytes(shown.stdout)
+        try:
+            return read_lock_file(path)
+        except SpecError:
+            return {}
+
+
+def read_lock_file(path: Path) -> Pins:
     if not path.exists():
         return {}
     document = load(path, LOCK_FILE)

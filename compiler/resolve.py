@@ -71,9 +71,25 @@ class Registry:
 
         self.uri, self.shown_as = uri, shown_as
         self.client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        self._answers: dict[tuple, ResolvedModel | Exception] = {}
 
     def resolve(self, model: Model) -> ResolvedModel:
-        """Raises `LookupError` (not in the registry) or `ConnectionError` (the registry did not answer)."""
+        """Raises `LookupError` (not in the registry) or `ConnectionError` (the registry did not answer).
+
+        One question per model and alias or version in a run, however many environments ask it.
+        """
+        key = (model.name, model.wanted_alias, model.version)
+        if key not in self._answers:
+            try:
+                self._answers[key] = self._ask(model)
+            except (LookupError, ConnectionError) as exc:
+                self._answers[key] = exc
+        answer = self._answers[key]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def _ask(self, model: Model) -> ResolvedModel:
         from mlflow.exceptions import MlflowException
 
         try:
@@ -85,12 +101,21 @@ class Registry:
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
                 wanted = f"version {model.version}" if model.version is not None else f"alias {model.wanted_alias!r}"
                 raise LookupError(f"model {model.name!r} has no {wanted} in the registry {self.shown_as}") from None
-            raise ConnectionError(f"the registry {self.shown_as} failed: {_first_line(str(exc))}") from None
+            raise ConnectionError(self._failure(exc)) from None
         except Exception as exc:  # noqa: BLE001 — network and driver errors of every kind
-            raise ConnectionError(f"the registry {self.shown_as} is unreachable: {_first_line(str(exc))}") from None
+            raise ConnectionError(self._failure(exc)) from None
         return ResolvedModel(model.name, int(found.version), model.wanted_alias, self._storage_uri(found),
                              found.run_id or None, dict(sorted((found.tags or {}).items())), self.shown_as,
                              datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def _failure(self, exc: Exception) -> str:
+        """One line: unreachable (with the reason the socket gave) or failing (with the registry's own words)."""
+        text = str(exc)
+        reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text) or re.search(r"(Read timed out|timed out)", text)
+        if reason or "Max retries exceeded" in text:
+            why = reason.group(1).strip() if reason else "no answer"
+            return f"the registry {self.shown_as} is unreachable ({why})"
+        return f"the registry {self.shown_as} failed: {_first_line(text)}"
 
     def _storage_uri(self, version) -> str:
         """Where the model's files are: the version's source, or its logged model's artifacts (MLflow 3)."""

@@ -81,9 +81,9 @@ class CliResult:
     stderr: str
 
 
-def run_cli(root: Path, *args: str) -> CliResult:
+def run_cli(root: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
     """The real CLI, in-process (cdk8s's Node process stays up between tests)."""
-    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true"})
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true", **(env or {})})
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr)

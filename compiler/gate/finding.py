@@ -45,6 +45,17 @@ class Waiver:
 
 
 @dataclass(frozen=True)
+class ModelChange:
+    """A pinned model version that differs from the lock at the base revision (None: not pinned there)."""
+
+    env: str
+    system: str
+    model: str
+    old: int | None
+    new: int
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     severity: str
@@ -75,6 +86,7 @@ class GateResult:
     fail_on: dict[str, str]  # env → the environment's policy.failOn
     waivers: tuple[Waiver, ...] = ()
     today: date = field(default_factory=date.today)
+    model_changes: tuple[ModelChange, ...] = ()
 
     def blocking(self, finding: Finding) -> bool:
         """Fails the gate: not waived, and at or above its environment's threshold."""

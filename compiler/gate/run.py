@@ -17,10 +17,11 @@ from pathlib import Path
 from ..emit import Unit, layout
 from ..errors import Location
 from ..load import FieldPath, parse_dotted
+from ..lock import base_lock
 from ..merge import MergedSystem
 from ..pipeline import ARGOCD_DIR, Result, Workspace, compile_all
 from . import checkov, waivers
-from .finding import Finding, GateResult, Rule
+from .finding import Finding, GateResult, ModelChange, Rule
 from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input
 from .policies import load_library
 from .rego import Violation, make_engine
@@ -73,7 +74,17 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     findings, on_record = waivers.apply_waivers(_unique(findings), systems, today)
     units = tuple(sorted((u.env, u.system) for u in system_units))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in compiled.environments.items()}
-    return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today)
+    return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today,
+                      _model_changes(base_lock(ws.root), compiled))
+
+
+def _model_changes(base: dict, compiled: Result) -> tuple[ModelChange, ...]:
+    changes = []
+    for key, (_, pin) in sorted(compiled.merged.items()):
+        old = base.get(key)
+        if pin is not None and (old is None or old.version != pin.version or old.name != pin.name):
+            changes.append(ModelChange(key[0], key[1], pin.name, old.version if old else None, pin.version))
+    return tuple(changes)
 
 
 def _order(f: Finding) -> tuple:

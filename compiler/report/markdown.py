@@ -81,6 +81,13 @@ def render(result: GateResult) -> str:
                       [[code(f.rule), f.severity, _where(f), cell(f"{f.system}/{f.env}"),
                         cell(f.waiver_reason or "—")] for f in waived])
 
+    if result.model_changes:
+        out += ["", "### Model versions this change pins", ""]
+        out += _table(["system", "env", "model", "version"],
+                      [[cell(c.system), cell(c.env), code(c.model),
+                        f"{c.old} → **{c.new}**" if c.old is not None else f"new: **{c.new}**"]
+                       for c in sorted(result.model_changes, key=lambda c: (c.system, c.env))])
+
     expiring = sorted(result.expiring_waivers(30), key=lambda w: (w.expires, w.system, w.rule, w.file, w.line))
     if expiring:
         out += ["", "### Waivers expiring within 30 days", ""]

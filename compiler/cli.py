@@ -42,9 +42,8 @@ class Console:
             click.echo(message)
 
     def diagnostics(self, items: list[Diagnostic]) -> None:
-        for line in dict.fromkeys(str(d) for d in items):
-            if not self.quiet or "warning:" not in line:
-                click.echo(line, err=True)
+        for diagnostic in items:
+            click.echo(str(diagnostic), err=True)
 
 
 def run(console: Console, action: Callable[[], int]) -> None:

@@ -45,11 +45,6 @@ class Code(StrEnum):
     OUTPUT = "E501"
 
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
 @dataclass(frozen=True, order=True)
 class Location:
     """A file and a 1-based line and column in it."""
@@ -68,13 +63,10 @@ class Diagnostic:
     location: Location
     message: str
     field: str = ""
-    severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
-        where = str(self.location)
         field = f" {self.field}:" if self.field else ""
-        kind = "" if self.severity is Severity.ERROR else " warning:"
-        return f"{where}:{kind}{field} {self.message} [{self.code.value}]"
+        return f"{self.location}:{field} {self.message} [{self.code.value}]"
 
 
 class SpecError(Exception):

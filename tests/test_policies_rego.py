@@ -242,12 +242,12 @@ def _example_inputs() -> tuple[list[tuple[str, str, dict]], list[tuple[str, str,
     for system in systems:
         objects = _generated(system.env, system.name)
         model = read_lock(ROOT).get((system.env, system.name))
-        environment = environment_input(system)
+        environment = environment_input(system.environment)
         specs.append((system.env, system.name, spec_input(system, model, objects, TODAY)))
         manifests += [(system.env, system.name, manifest_input(o, system.name, system.env, environment))
                       for o in objects]
     for env in sorted({s.env for s in systems}):
-        environment = environment_input(next(s for s in systems if s.env == env))
+        environment = environment_input(next(s for s in systems if s.env == env).environment)
         manifests += [(env, "_argocd", manifest_input(o, "", env, environment)) for o in _generated(env, "_argocd")]
     return specs, manifests
 

@@ -19,7 +19,7 @@ import json
 from datetime import date
 from typing import Any
 
-from ..merge import MergedSystem
+from ..merge import EnvironmentDoc, MergedSystem
 from ..model.environment import tier_of
 from ..resolve import ResolvedModel
 
@@ -31,9 +31,9 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def environment_input(system: MergedSystem) -> dict[str, Any]:
-    data = {k: v for k, v in system.environment.document.data.items() if k != "defaults"}
-    return _plain({**data, "name": system.env, "tier": tier_of(system.environment.spec)})
+def environment_input(environment: EnvironmentDoc) -> dict[str, Any]:
+    data = {k: v for k, v in environment.document.data.items() if k != "defaults"}
+    return _plain({**data, "name": environment.name, "tier": tier_of(environment.spec)})
 
 
 def spec_input(system: MergedSystem, model: ResolvedModel | None, objects: list[dict], today: date) -> dict:
@@ -42,7 +42,7 @@ def spec_input(system: MergedSystem, model: ResolvedModel | None, objects: list[
         model_doc = {"name": model.name, "version": model.version, "alias": model.alias,
                      "sourceUri": model.source_uri, "runId": model.run_id, "tags": dict(model.tags)}
     return _plain({"system": system.spec.model_dump(mode="json", by_alias=True, exclude={"environments"}),
-                   "environment": environment_input(system), "model": model_doc, "objects": objects,
+                   "environment": environment_input(system.environment), "model": model_doc, "objects": objects,
                    "today": today.isoformat()})
 
 

@@ -51,19 +51,18 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
             location = system.source.locate(parse_dotted(v.field) if v.field else ("metadata", "name"))
             findings.append(_rego_finding(v, library.rule_of_package(v.package), unit.system, unit.env, location))
 
-    objects = [(path, unit, obj) for path, (unit, obj) in layout(compiled.units).items()]
-    environments = {env: environment_input(_any_system(compiled, env)) for env in compiled.envs}
+    objects = layout(compiled.units)  # generated/-relative path → (unit, object), as Checkov will name them
+    environments = {env: environment_input(compiled.environments[env]) for env in compiled.envs}
     documents = [manifest_input(obj, _system_of(unit, obj), unit.env, environments[unit.env])
-                 for _, unit, obj in objects]
-    for (_, unit, obj), violations in zip(objects, engine.evaluate("manifests", documents), strict=True):
+                 for unit, obj in objects.values()]
+    for (unit, obj), violations in zip(objects.values(), engine.evaluate("manifests", documents), strict=True):
         for v in violations:
             location = _object_location(compiled, unit, obj, None, parse_dotted(v.field) if v.field else None)
             findings.append(_rego_finding(v, library.rule_of_package(v.package), _system_of(unit, obj), unit.env,
                                           location, _resource(obj)))
 
-    by_path = {path: (unit, obj) for path, unit, obj in objects}
     for hit in checkov.scan(compiled.units, config):
-        unit, obj = by_path[hit.path]
+        unit, obj = objects[hit.path]
         rules.setdefault(hit.check_id, checkov.rule_for(hit.check_id, hit.title, config))
         location = _object_location(compiled, unit, obj, CHECKOV_FIELDS.get(hit.check_id))
         findings.append(Finding(hit.check_id, config.severity_of(hit.check_id), "checkov", hit.title,
@@ -94,10 +93,6 @@ def _order(f: Finding) -> tuple:
 def _unique(findings: list[Finding]) -> list[Finding]:
     """One finding per rule, place, environment, resource and message (a rule may match twice on one object)."""
     return list(dict.fromkeys(findings))
-
-
-def _any_system(compiled: Result, env: str) -> MergedSystem:
-    return next(system for (e, _), (system, _) in sorted(compiled.merged.items()) if e == env)
 
 
 def _merged(compiled: Result, unit: Unit) -> MergedSystem | None:

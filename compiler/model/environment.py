@@ -102,6 +102,19 @@ class Policy(SpecModel):
     """Findings at or above this severity fail the gate."""
 
 
+class Pricing(SpecModel):
+    """Prices for the cost estimate in the pull-request summary, besides the GPUs' gpu.hourlyPrice."""
+
+    cpu_core_hour: Annotated[float, Field(ge=0)] | None = None
+    """Price of one requested CPU core for an hour; without it CPU is counted in core-hours but not priced."""
+    memory_gib_hour: Annotated[Annotated[float, Field(ge=0)] | None, Field(alias="memoryGiBHour")] = None
+    """Price of one requested GiB of memory for an hour; without it memory is counted but not priced."""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    """ISO 4217 code of every price of the environment (gpu.hourlyPrice too)."""
+    hours_per_month: Annotated[float, Field(gt=0, le=744)] = 730
+    """Hours in the month that monthly estimates are for (730 = 8760 / 12)."""
+
+
 class Environment(SpecModel):
     """One target cluster and the platform settings every system compiled for it shares."""
 
@@ -122,6 +135,7 @@ class Environment(SpecModel):
     ingress: Ingress = Ingress()
     monitoring: Monitoring = Monitoring()
     policy: Policy = Policy()
+    pricing: Pricing = Pricing()
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""
 

@@ -1,0 +1,267 @@
+"""Cost estimates (compiler/cost.py) of the example systems, against numbers worked out by hand in the comments.
+
+Conventions the arithmetic relies on: a month is 730 h; a schedule's runs per month are its runs in 2025 ÷ 12
+(2025 has 52 Sundays and 365 days); a drift check runs 10 min; a MIG slice `<g>g.<m>gb` is g/7 of a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from compiler.cost import (
+    DEFAULT_RUNTIME,
+    Estimate,
+    Usage,
+    estimate,
+    estimates,
+    gpu_share,
+    markdown_table,
+    money,
+    runs_per_month,
+)
+from compiler.merge import MergedSystem
+from compiler.model import Environment
+from compiler.model.mlsystem import Gpu
+from compiler.pipeline import Workspace, validate_all
+from conftest import ROOT
+
+approx = pytest.approx
+
+
+@pytest.fixture(scope="module")
+def merged() -> dict[tuple[str, str], MergedSystem]:
+    _, systems = validate_all(Workspace(ROOT))
+    return {(s.env, s.name): s for s in systems}
+
+
+def with_environment(system: MergedSystem, **updates: Any) -> MergedSystem:
+    spec = system.environment.spec.model_copy(update=updates)
+    return replace(system, environment=replace(system.environment, spec=spec))
+
+
+def with_gpu_prices(system: MergedSystem, prices: dict[str, float]) -> MergedSystem:
+    gpu = system.environment.spec.gpu.model_copy(update={"hourly_price": prices})
+    return with_environment(system, gpu=gpu)
+
+
+def with_pricing(system: MergedSystem, **prices: Any) -> MergedSystem:
+    return with_environment(system, pricing=system.environment.spec.pricing.model_copy(update=prices))
+
+
+def with_section(system: MergedSystem, section: str, **updates: Any) -> MergedSystem:
+    spec = system.spec.model_copy(update={section: getattr(system.spec, section).model_copy(update=updates)})
+    return replace(system, spec=spec)
+
+
+# --- the examples, by hand ----------------------------------------------------------------------------------------
+
+def test_recommender_prod(merged) -> None:
+    e = estimate(merged[("prod", "recommender")])
+    assert (e.currency, e.hours_per_month, e.replicas) == ("USD", 730, (2, 5))
+    # Serving: 1 time-sliced T4 share per replica, counted as 1 GPU; 2 CPU, 4 GiB per replica.
+    # min: 2 replicas × 730 h = 1,460 GPU-h × 0.53 $/h = $773.80; CPU 2 × 2 × 730 = 2,920; memory 2 × 4 × 730 = 5,840
+    assert e.serving_min == Usage(1460, 2920, 5840, approx(773.80), None, None)
+    # max: 5 × 730 = 3,650 GPU-h × 0.53 = $1,934.50; CPU 5 × 2 × 730 = 7,300; memory 5 × 4 × 730 = 14,600
+    assert e.serving_max == Usage(3650, 7300, 14600, approx(1934.50), None, None)
+    # Training "0 3 * * 0": 52 Sundays in 2025 / 12 = 4.333 runs/month × 6 h × 4 workers = 104 pod-h (= 52 × 24 / 12)
+    # × 1 A100 = 104 GPU-h × 3.90 $/h = $405.60; CPU 104 × 8 = 832; memory 104 × 32 GiB = 3,328
+    assert e.training_runs_per_month == approx(52 / 12)
+    assert e.training == Usage(approx(104), approx(832), approx(3328), approx(405.60), None, None)
+    assert (e.training_runtime, e.training_runtime_assumed, e.training_once) == ("6h", False, None)
+    # Drift check hourly: 8,760 / 12 = 730 runs × 10 min = 121.67 pod-h × 0.5 CPU = 60.83 core-h, × 1 GiB = 121.67
+    # GiB-h; no GPU and no CPU/memory price in prod: not priced.
+    assert e.drift == Usage(0, approx(730 / 6 / 2), approx(730 / 6), 0, None, None)
+    assert e.drift.cost is None
+    # Month: $773.80 + $405.60 = $1,179.40 at min, $1,934.50 + $405.60 = $2,340.10 at max (drift unpriced)
+    assert (e.monthly_min.cost, e.monthly_max.cost) == (approx(1179.40), approx(2340.10))
+    assert (e.monthly_min.gpu_hours, e.monthly_max.gpu_hours) == (approx(1460 + 104), approx(3650 + 104))
+
+
+def test_system_without_gpus_is_counted_but_priced_only_with_cpu_and_memory_prices(merged) -> None:
+    fraud = merged[("prod", "fraud-scorer")]
+    e = estimate(fraud)
+    # 2 replicas × 730 h × 1 CPU, × 2 GiB: counted, but prod prices neither CPU nor memory
+    assert e.serving_min == Usage(0, 1460, 2920, 0, None, None)
+    assert (e.serving_min.cost, e.monthly_max.cost, e.monthly_max.gpu_hours) == (None, None, 0)
+
+    e = estimate(with_pricing(fraud, cpu_core_hour=0.04, memory_gib_hour=0.005, currency="EUR"))
+    # serving min: 1,460 core-h × 0.04 = 58.40 + 2,920 GiB-h × 0.005 = 14.60 → 73.00
+    assert e.serving_min.cost == approx(73.00)
+    # serving max: 20 × 730 = 14,600 core-h × 0.04 = 584.00 + 29,200 GiB-h × 0.005 = 146.00 → 730.00
+    assert e.serving_max.cost == approx(730.00)
+    # training "30 1 * * *": 365 / 12 = 30.417 runs × 2 h = 60.83 pod-h; × 16 CPU = 973.33 core-h × 0.04 = 38.93;
+    # × 64 GiB = 3,893.33 GiB-h × 0.005 = 19.47 → 58.40
+    assert e.training_runs_per_month == approx(365 / 12)
+    assert (e.training.cpu_core_hours, e.training.memory_gib_hours) == (approx(973.333, rel=1e-6),
+                                                                       approx(3893.333, rel=1e-6))
+    assert e.training.cost == approx(58.40)
+    # drift: 121.67 pod-h × 0.5 CPU × 0.04 = 2.4333 + 121.67 GiB-h × 0.005 = 0.6083 → 3.0417
+    assert e.drift.cost == approx(3.041667, rel=1e-6)
+    # month: 73.00 + 58.40 + 3.04 = 134.44 at min; 730.00 + 58.40 + 3.04 = 791.44 at max
+    assert (e.monthly_min.cost, e.monthly_max.cost) == (approx(134.441667), approx(791.441667))
+    assert "€134.44 → €791.44" in markdown_table({("prod", "fraud-scorer"): e})
+
+
+def test_scale_to_zero_costs_nothing_at_the_minimum(merged) -> None:
+    e = estimate(merged[("dev", "fraud-scorer")])  # dev: replicas 0..2
+    assert e.replicas == (0, 2)
+    assert e.serving_min == Usage() and e.serving_min.cost == 0
+    assert e.serving_max == Usage(0, 2 * 730, 2 * 2 * 730, 0, None, None)
+
+
+def test_gpu_type_without_a_price(merged) -> None:
+    system = with_gpu_prices(merged[("prod", "recommender")], {"nvidia-a100-80gb": 3.90})  # no T4 price
+    e = estimate(system)
+    assert e.serving_min.gpu_hours == 1460 and e.serving_min.cost is None  # GPU-hours known, money not
+    assert e.training.cost == approx(405.60)  # the A100s still are priced
+    assert e.monthly_min.cost is None and e.monthly_max.cost is None  # a total without the T4s would mislead
+    row = next(line for line in markdown_table({("prod", "recommender"): e}).splitlines() if "recommender" in line)
+    assert "| 2 → 5: — | $405.60 /mo (4.33 runs × 6h) | — | — | 1,564 → 3,754 |" in row
+    # a GPU with no type has no price either
+    untyped = with_section(system, "serving", gpu=Gpu(count=1))
+    assert estimate(untyped).serving_max.cost is None
+
+
+def test_mig_slices_and_one_off_training(merged) -> None:
+    e = estimate(merged[("prod", "support-assistant")])
+    # MIG 3g.40gb = 3/7 of an A100. min: 2 × 730 × 3/7 = 625.71 GPU-h × 3.90 = $2,440.29
+    assert e.serving_min.gpu_hours == approx(2 * 730 * 3 / 7)
+    assert e.serving_min.cost == approx(2440.285714)
+    # max: 8 × 730 × 3/7 = 2,502.86 GPU-h × 3.90 = $9,761.14
+    assert e.serving_max.cost == approx(9761.142857)
+    # one-off fine-tuning: one run of 12 h × 1 worker × 2 A100 (DRA) = 24 GPU-h × 3.90 = $93.60;
+    # CPU 12 h × 12 = 144 core-h; memory 12 h × 96 GiB = 1,152 GiB-h — not part of the monthly figures
+    assert e.training is None and e.training_runs_per_month is None
+    assert e.training_once == Usage(24, 144, 1152, approx(93.60), None, None)
+    assert e.monthly_min.cost == approx(2440.285714)
+    table = markdown_table({("prod", "support-assistant"): e})
+    assert ("| 2 → 8: $2,440.29 → $9,761.14 | $93.60 once (12h) |  | $2,440.29 → $9,761.14 | 625.7 → 2,502.9 |"
+            in table)
+    assert gpu_share(Gpu.model_validate({"count": 2, "sharing": "mig", "migProfile": "1g.10gb"})) == approx(2 / 7)
+
+
+def test_a_fractional_time_sliced_gpu_is_that_fraction(merged) -> None:
+    system = merged[("prod", "recommender")]
+    half = with_section(system, "serving", gpu=system.spec.serving.gpu.model_copy(update={"count": 0.5}))
+    # 2 replicas × 730 h × 0.5 T4 = 730 GPU-h × 0.53 = $386.90
+    assert estimate(half).serving_min.gpu_hours == 730
+    assert estimate(half).serving_min.cost == approx(386.90)
+
+
+def test_hours_per_month_and_currency_follow_the_environment(merged) -> None:
+    e = estimate(with_pricing(merged[("prod", "recommender")], hours_per_month=720))
+    # serving min: 2 × 720 × 0.53 = $763.20; training: 52 runs × 720 / 8,760 = 4.274 runs × 6 h × 4 × 3.90
+    assert e.serving_min.cost == approx(763.20)
+    assert e.training_runs_per_month == approx(52 * 720 / 8760)
+    assert e.training.cost == approx(52 * 720 / 8760 * 6 * 4 * 3.90)
+    assert "Per month = 720 h" in markdown_table({("prod", "recommender"): e})
+
+
+# --- schedules and runtimes ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("schedule, runs", [
+    ("0 3 * * 0", 52 / 12),  # 52 Sundays in 2025
+    ("@daily", 365 / 12),
+    ("@weekly", 52 / 12),
+    ("0 * * * *", 730),  # 8,760 h / 12
+    ("0 0 1 * *", 1),
+    ("0 9 * * 1-5", 261 / 12),  # 2025 has 261 weekdays
+    ("*/5 * * * *", 12 * 730),  # beyond MAX_COUNTED_RUNS a year: extrapolated from the first runs
+    ("0 0 29 2 *", 730 / 35064),  # not in 2025: one run in 2025-2028 (35,064 h)
+])
+def test_runs_per_month(schedule: str, runs: float) -> None:
+    assert runs_per_month(schedule) == approx(runs)
+
+
+def test_training_without_max_runtime_assumes_the_default_and_runs_never_overlap(merged) -> None:
+    system = merged[("prod", "recommender")]
+    no_deadline = with_section(system, "training", max_runtime=None)
+    e = estimate(no_deadline)
+    # 4.333 runs × 1 h × 4 workers = 17.33 A100-h × 3.90 = $67.60
+    assert (e.training_runtime, e.training_runtime_assumed) == (DEFAULT_RUNTIME, True)
+    assert e.training.cost == approx(52 / 12 * 1 * 4 * 3.90)
+    table = markdown_table({("prod", "recommender"): e})
+    assert "(4.33 runs × 1h*)" in table and "\\* no maxRuntime: 1h per run assumed." in table
+    # hourly runs of 6 h: concurrencyPolicy Forbid, so busy at most 730 h a month × 4 workers = 2,920 A100-h
+    busy = estimate(with_section(system, "training", schedule="0 * * * *")).training
+    assert busy.gpu_hours == approx(2920)
+
+
+# --- the table ----------------------------------------------------------------------------------------------------
+
+def test_table_row_for_recommender_prod(merged) -> None:
+    table = markdown_table(estimates([merged[("prod", "recommender")]]))
+    lines = table.splitlines()
+    assert lines[0].startswith("| System | Env | Serving /mo (replicas min → max) | Training |")
+    assert "Δ" not in lines[0]  # no base, no delta column
+    # CPU at max: 7,300 serving + 832 training + 60.83 drift = 8,192.8; memory: 14,600 + 3,328 + 121.67 = 18,049.7
+    assert lines[2] == ("| recommender | prod | 2 → 5: $773.80 → $1,934.50 | $405.60 /mo (4.33 runs × 6h) | — "
+                        "| $1,179.40 → $2,340.10 | 1,564 → 3,754 | 8,192.8 · 18,049.7 |")
+
+
+def test_delta_table_with_an_added_a_removed_and_a_changed_system(merged) -> None:
+    prod = {key: system for key, system in merged.items() if key[0] == "prod"}
+    current = estimates(prod.values())
+    recommender = prod[("prod", "recommender")]
+    fraud = prod[("prod", "fraud-scorer")]
+    base = {
+        # base ran at most 4 recommender replicas: the PR adds 1 × 730 h × 0.53 = $386.90 at max, nothing at min
+        ("prod", "recommender"): estimate(with_section(recommender, "serving", replicas=recommender.spec.serving
+                                                       .replicas.model_copy(update={"max": 4}))),
+        # fraud-scorer at most 10 replicas before: +10 × 730 = 7,300 core-h and 14,600 GiB-h, unpriced
+        ("prod", "fraud-scorer"): estimate(with_section(fraud, "serving", replicas=fraud.spec.serving.replicas
+                                                        .model_copy(update={"max": 10}))),
+        # a system the PR deletes; support-assistant is the one it adds
+        ("prod", "legacy-ranker"): replace(current[("prod", "recommender")], system="legacy-ranker"),
+    }
+    table = markdown_table(current, base)
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in table.splitlines()[2:] if line.startswith("|")}
+    assert list(rows) == ["fraud-scorer", "legacy-ranker", "recommender", "support-assistant"]
+    assert rows["recommender"].endswith("| +$0.00 → +$386.90 |")
+    assert rows["fraud-scorer"].endswith("| +7,300 core-h, +14,600 GiB-h |")
+    # only the minimum changes (2 → 3 replicas, unpriced): +730 core-h, +1,460 GiB-h at min
+    more = estimate(with_section(fraud, "serving", replicas=fraud.spec.serving.replicas.model_copy(update={"min": 3})))
+    assert markdown_table({("prod", "fraud-scorer"): more}, current).splitlines()[2].endswith(
+        "| +730 core-h, +1,460 GiB-h at min |")
+    assert rows["legacy-ranker"] == "| legacy-ranker | prod |  |  |  |  |  |  | removed: -$1,179.40 → -$2,340.10 |"
+    assert rows["support-assistant"].endswith("| new: +$2,440.29 → +$9,761.14 |")
+    # unchanged, and deterministic whatever the order of the mappings
+    assert markdown_table(current, current).count("| no change |") == 3
+    assert markdown_table(dict(reversed(current.items())), dict(reversed(base.items()))) == table
+
+
+def test_one_off_training_changes_show_in_the_delta(merged) -> None:
+    system = merged[("prod", "support-assistant")]
+    longer = with_section(system, "training", max_runtime="24h")  # +12 h × 2 A100 × 3.90 = +$93.60
+    table = markdown_table(estimates([longer]), estimates([system]))
+    assert table.splitlines()[2].endswith("| one-off +$93.60 |")
+
+
+def test_money_formatting() -> None:
+    assert money(1234.5, "USD") == "$1,234.50"
+    assert money(0.125, "EUR", signed=True) == "+€0.13"  # half up, on the decimal value
+    assert money(-12, "CHF", signed=True) == "-12.00 CHF"
+    assert money(None, "USD") == "—"
+    assert markdown_table({}, {}) == "No ML systems to estimate.\n"
+    assert Estimate("s", "e").monthly_max.cost == 0
+
+
+# --- the pricing fields -------------------------------------------------------------------------------------------
+
+def test_environment_pricing_fields() -> None:
+    data = yaml.safe_load(Path(ROOT / "environments" / "prod.yaml").read_text())
+    assert Environment.model_validate(data).pricing.model_dump() == {
+        "cpu_core_hour": None, "memory_gib_hour": None, "currency": "USD", "hours_per_month": 730}
+    data["pricing"] = {"cpuCoreHour": 0.04, "memoryGiBHour": 0.005, "currency": "EUR", "hoursPerMonth": 720}
+    pricing = Environment.model_validate(data).pricing
+    assert (pricing.cpu_core_hour, pricing.memory_gib_hour, pricing.currency, pricing.hours_per_month) == (
+        0.04, 0.005, "EUR", 720)
+    for wrong in ({"cpuCoreHour": -1}, {"currency": "usd"}, {"hoursPerMonth": 0}, {"memory_gib_hour": 1}):
+        data["pricing"] = wrong
+        with pytest.raises(ValueError):
+            Environment.model_validate(data)

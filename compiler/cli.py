@@ -240,6 +240,33 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
 
 
 @main.command()
+@ENVS
+@_output_options
+@click.option("--base", default="HEAD", show_default=True, metavar="GIT-REF",
+              help="Revision to compare with (compiled from a temporary git worktree).")
+@click.option("--format", "diff_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the diff to FILE instead of stdout.")
+@click.pass_context
+def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str, output: Path | None) -> None:
+    """Show what the working tree changes in generated/, per system and environment, against a git revision."""
+    from .diff import diff_against, render_markdown, render_text
+
+    console: Console = ctx.obj["console"]
+
+    def action() -> int:
+        result = diff_against(ctx.obj["root"], base, envs)
+        text = render_markdown(result) if diff_format == "markdown" else render_text(result, verbose=console.verbose)
+        if output is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            (ctx.obj["root"] / output).write_text(text, encoding="utf-8")
+        return 0
+
+    run(console, action)
+
+
+@main.command()
 @click.argument("rule_id")
 @click.pass_context
 def explain(ctx: click.Context, rule_id: str) -> None:

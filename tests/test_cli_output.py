@@ -97,3 +97,19 @@ def test_relative_paths_start_at_the_root(repo: Path) -> None:
     assert result.exit_code == 0, result.stderr
     deployment = (repo / "out" / "prod" / "fraud-scorer" / "deployment-fraud-scorer.yaml").read_text()
     assert "containerPort: 9100" in deployment
+
+
+def test_diff_command_shows_one_field_change_against_head(repo: Path) -> None:
+    import subprocess
+
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    edit(repo, "spec/recommender.yaml", "  replicas: {min: 2, max: 5}\n", "  replicas: {min: 2, max: 7}\n")
+    text = run_cli(repo, "diff", "--env", "prod")
+    assert text.exit_code == 0, text.stderr
+    assert "-    maxReplicas: 5\n+    maxReplicas: 7" in text.stdout
+    markdown = run_cli(repo, "diff", "--base", "HEAD", "--format", "markdown", "--output", "diff.md")
+    assert markdown.exit_code == 0 and "<details>" in (repo / "diff.md").read_text()
+    assert run_cli(repo, "diff", "--base", "no-such-ref").exit_code == 2

@@ -267,6 +267,28 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
 
 
 @main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tool-repo", metavar="OWNER/NAME", default=None,
+              help="GitHub repository the scaffold's workflows and hooks install mlgitops from.")
+@click.option("--tool-ref", metavar="REF", default=None, help="Tag or commit of that repository to pin.")
+@click.pass_context
+def init(ctx: click.Context, directory: Path, tool_repo: str | None, tool_ref: str | None) -> None:
+    """Scaffold a new platform repository (spec/, environments/, policies/, workflows, one example) in DIRECTORY."""
+    from .init import TOOL_REF, TOOL_REPOSITORY, scaffold
+
+    console: Console = ctx.obj["console"]
+
+    def action() -> int:
+        target = ctx.obj["root"] / directory  # relative to --root, like every other path
+        written = scaffold(target, tool_repository=tool_repo or TOOL_REPOSITORY, tool_ref=tool_ref or TOOL_REF)
+        console.info(f"created {plural(len(written), 'file')} in {directory}/")
+        console.info(f"next: cd {directory} && mlgitops compile && mlgitops check")
+        return 0
+
+    run(console, action)
+
+
+@main.command()
 @click.argument("rule_id")
 @click.pass_context
 def explain(ctx: click.Context, rule_id: str) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import cost
 from .emit import Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
 from .lock import LOCK_FILE, Pins, read_lock, write_lock
@@ -112,6 +113,7 @@ class DiffResult:
     commit: str  # what it resolved to
     sections: tuple[SectionDiff, ...] = ()  # only sections with differences, by environment then system
     notes: tuple[str, ...] = ()  # how the comparison was made where that is not the obvious way (fallbacks)
+    cost: str = ""  # markdown table of the systems whose estimated cost the change moves ("" when none)
 
     @property
     def has_changes(self) -> bool:
@@ -186,12 +188,22 @@ def diff_against(root: Path, base: str = "HEAD", envs: tuple[str, ...] = ()) -> 
             raise SpecError([Diagnostic(Code.UNKNOWN_ENVIRONMENT, Location("environments"),
                                         f"no environment named {e!r} in the working tree or in {base}")
                              for e in unknown])
-        new_units = _units(_compile(root, wanted, "the working tree", notes))
-        old_units = _compile_base(base_root, wanted, base, read_lock(root), notes)
+        new = _compile(root, wanted, "the working tree", notes)
+        old = _compile_base(base_root, wanted, base, read_lock(root), notes)
     finally:
         _remove_worktree(toplevel, worktree)
         shutil.rmtree(scratch, ignore_errors=True)
-    return DiffResult(base, commit, compare(old_units, new_units), tuple(notes))
+    return DiffResult(base, commit, compare(_units(old), _units(new)), tuple(notes), _cost_delta(old, new))
+
+
+def _cost_delta(old: Result | None, new: Result | None) -> str:
+    """The cost table of the systems whose estimate the change moves (added, removed or different)."""
+    before, after = (cost.estimates(s for s, _ in r.merged.values()) if r else {} for r in (old, new))
+    moved = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    if not moved:
+        return ""
+    return cost.markdown_table({k: v for k, v in after.items() if k in moved},
+                               {k: v for k, v in before.items() if k in moved})
 
 
 def _compile(root: Path, envs: tuple[str, ...], label: str, notes: list[str]) -> Result | None:
@@ -211,7 +223,8 @@ def _units(result: Result | None) -> list[Unit]:
     return result.units if result else []
 
 
-def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pins, notes: list[str]) -> list[Unit]:
+def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pins,
+                  notes: list[str]) -> Result | None:
     """The base with its own lock. Where that pins nothing for a system (a base older than the lock, or a spec
     change committed without its lock), the working tree's pin is used when it answers the base's request (same
     model and alias or version), and a note says so. A model neither lock pins is an error: diff never asks the
@@ -219,7 +232,7 @@ def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pin
     label = f"the base {ref}"
     try:
         try:
-            return _units(_compile(root, envs, label, notes))
+            return _compile(root, envs, label, notes)
         except SpecError as exc:
             if not exc.diagnostics or any(d.code is not Code.LOCK_MISSING for d in exc.diagnostics):
                 raise
@@ -239,7 +252,7 @@ def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pin
         used = sorted(key for key, (_, model) in result.merged.items() if key in borrowed and model is not None)
         notes.append(f"{label}'s {LOCK_FILE} pins no model version for "
                      f"{', '.join(f'{env}/{system}' for env, system in used)}: compiled with the working tree's pins")
-        return result.units
+        return result
     except SpecError as exc:
         raise SpecError([_at_base(d, ref) for d in exc.diagnostics]) from None
 
@@ -358,6 +371,8 @@ def render_text(result: DiffResult, *, verbose: bool = False) -> str:
             if verbose:
                 lines += [f"    = {o.kind} {o.name}  ({o.path})" for o in section.objects if o.hash_only]
         lines.append("")
+    if result.cost:
+        lines += ["Estimated monthly cost of what changed:", result.cost.rstrip("\n"), ""]
     if not result.has_changes:
         lines.append(f"No changes to {GENERATED}/ against {_against(result)}.")
     else:
@@ -407,6 +422,8 @@ def render_markdown(result: DiffResult, *, limit: int = MARKDOWN_LIMIT) -> str:
         head.append(f"| {s.env} | {_cell(s.system)} | {s.added} | {s.removed} | {s.changed} | {s.hash_only} |")
     head += [f"| **total** | | **{result.total('added')}** | **{result.total('removed')}** | "
              f"**{result.total('changed')}** | **{result.total('hash_only')}** |", ""]
+    if result.cost:
+        head += ["#### Estimated monthly cost of what changed", "", result.cost.rstrip("\n"), ""]
     text = "\n".join(head) + "\n"
     for index, section in enumerate(result.sections):
         full = _markdown_section(section, True, result.base)

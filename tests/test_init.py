@@ -177,3 +177,33 @@ def test_init_command_scaffolds_and_refuses_a_non_empty_directory(tmp_path: Path
     assert "acme/mlgitops" in (tmp_path / "platform/.github/workflows/pull-request.yml").read_text()
     again = run_cli(tmp_path, "init", "platform")
     assert again.exit_code == 2 and "Traceback" not in again.stderr
+
+
+def test_one_field_change_in_an_init_repo_shows_its_manifests_and_its_cost_delta(tmp_path: Path) -> None:
+    """Issue 7's done-when: `diff --base HEAD` shows exactly that change's effect and what it costs; a stale
+    generated/ is caught by `compile --check`."""
+    import subprocess
+
+    from conftest import edit, run_cli
+
+    assert run_cli(tmp_path, "-q", "init", "platform").exit_code == 0
+    root = tmp_path / "platform"
+    assert run_cli(root, "-q", "compile").exit_code == 0
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+
+    edit(root, "spec/churn-predictor.yaml", "  replicas: {min: 2, max: 6}\n", "  replicas: {min: 2, max: 8}\n")
+    assert run_cli(root, "compile", "--check").exit_code == 1, "generated/ is now stale"
+    result = run_cli(root, "diff", "--base", "HEAD")
+    assert result.exit_code == 0, result.stderr
+    changed = [line.split("(")[1].rstrip(")") for line in result.stdout.splitlines() if line.startswith("  ~ ")]
+    assert changed == ["prod/churn-predictor/horizontalpodautoscaler-churn-predictor.yaml",
+                       "prod/churn-predictor/resourcequota-churn-predictor.yaml"]  # dev overrides replicas
+    assert "-  maxReplicas: 6\n+  maxReplicas: 8" in result.stdout
+    assert "+    pods: 15" in result.stdout
+    # 2 more replicas × 730 h × (0.5 core × $0.04 + 1 GiB × $0.005) = $36.50 a month at max
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("| churn-predictor | prod |")]
+    assert row.endswith("| +$0.00 → +$36.50 |")
+    assert " 0 added, 0 removed, 2 changed" in result.stdout.splitlines()[-1]

@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .errors import Code, Diagnostic, Location, SpecError
+from .report import FORMATS as REPORT_FORMATS
 
 EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 
@@ -196,14 +197,13 @@ def _compile_with_progress(console: Console, ws, **options):
         click.echo("\r\x1b[K", err=True, nl=False)
 
 
-FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown")
 
 
 @main.command()
 @PATHS
 @ENVS
 @_output_options
-@click.option("--format", "report_format", type=click.Choice(FORMAT_NAMES), default="text", show_default=True,
+@click.option("--format", "report_format", type=click.Choice(list(REPORT_FORMATS)), default="text", show_default=True,
               help="Report format: text for people, json, sarif (code scanning), junit (CI test reports), github "
                    "(workflow annotations), markdown (PR comment).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -217,14 +217,13 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
           output: Path | None, opa_url: str | None, today) -> None:
     """Compile in memory and run the policy gate: Rego rules on specs and manifests, Checkov, waivers."""
     from .gate.run import run_gate
-    from .report import FORMATS
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
 
     def action() -> int:
         result = run_gate(ws, opa_url, today.date() if today else None)
-        report = FORMATS[report_format](result)
+        report = REPORT_FORMATS[report_format](result)
         if output is None:
             click.echo(report, nl=not report.endswith("\n"))
         else:

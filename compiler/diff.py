@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -125,11 +124,6 @@ class DiffResult:
     @property
     def objects(self) -> tuple[ObjectDiff, ...]:
         return tuple(o for s in self.sections for o in s.objects)
-
-
-def has_changes(result: DiffResult) -> bool:
-    """True when the working tree compiles to a different generated/ than the base (spec-hash-only included)."""
-    return result.has_changes
 
 
 # --------------------------------------------------------------------------------------------------- comparing
@@ -432,5 +426,3 @@ def render_markdown(result: DiffResult, *, limit: int = MARKDOWN_LIMIT) -> str:
         text += full if len(text) + len(full) + rest <= limit else _markdown_section(section, False, result.base)
     return text
 
-
-FORMATS: dict[str, Callable[[DiffResult], str]] = {"text": render_text, "markdown": render_markdown}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diff import SPEC_HASH, DiffResult, diff_against, has_changes, render_markdown, render_text
+from compiler.diff import SPEC_HASH, DiffResult, diff_against, render_markdown, render_text
 from compiler.errors import Code, SpecError
 from compiler.lock import read_lock, write_lock
 from conftest import copy_examples, edit, tree
@@ -96,7 +96,7 @@ def test_one_field_changes_exactly_its_objects_in_the_environments_it_reaches(
                          "-    requests.cpu: 57500m", "-    requests.memory: 178Gi", "-    requests.nvidia.com/gpu: 16",
                          "+    limits.cpu: 65500m", "+    limits.memory: 194Gi", "+    pods: 25",
                          "+    requests.cpu: 65500m", "+    requests.memory: 194Gi", "+    requests.nvidia.com/gpu: 20"]
-    assert has_changes(result) and result.commit == git(git_repo, "rev-parse", "HEAD").strip()
+    assert result.has_changes and result.commit == git(git_repo, "rev-parse", "HEAD").strip()
     assert (tree(git_repo), git(git_repo, "status", "--porcelain")) == before, "diff writes nothing"
     assert_worktree_removed(git_repo)
 
@@ -158,7 +158,7 @@ def test_a_deleted_spec_removes_all_its_objects_and_its_argocd_apps(git_repo: Pa
 
 def test_no_change_is_an_empty_diff(git_repo: Path) -> None:
     result = diff_against(git_repo)  # HEAD
-    assert result.sections == () and result.notes == () and not has_changes(result)
+    assert result.sections == () and result.notes == () and not result.has_changes
     assert render_text(result) == f"No changes to generated/ against HEAD ({result.commit[:12]}).\n"
     assert render_markdown(result) == f"### Manifest diff against `HEAD` (`{result.commit[:12]}`)\n\n" \
                                       "No changes to generated/.\n"
@@ -185,7 +185,7 @@ def test_a_base_without_a_lock_is_compiled_with_the_working_trees_pins_and_says_
     commit(repo, "before the lock")
     (repo / "mlgitops.lock.yaml").write_bytes(lock)
     result = diff_against(repo, "HEAD")
-    assert not has_changes(result), "the same requests, pinned the same: nothing moves"
+    assert not result.has_changes, "the same requests, pinned the same: nothing moves"
     pinned = ", ".join(f"{env}/{system}" for env in ENVS for system in ("fraud-scorer", "recommender",
                                                                           "support-assistant"))
     assert result.notes == (f"the base HEAD's mlgitops.lock.yaml pins no model version for {pinned}: "
@@ -228,7 +228,7 @@ def test_a_base_that_does_not_compile_is_located_in_the_base_and_the_worktree_st
     assert {d.code for d in error.diagnostics} == {Code.UNKNOWN_FIELD}
     assert all(d.location.file == "HEAD:spec/recommender.yaml" for d in error.diagnostics), error
     assert_worktree_removed(git_repo)
-    assert not has_changes(diff_against(git_repo, "HEAD~1")), "the commit before the typo is the working tree"
+    assert not diff_against(git_repo, "HEAD~1").has_changes, "the commit before the typo is the working tree"
 
 
 def test_environments_and_a_root_below_the_repository_top(tmp_path: Path) -> None:

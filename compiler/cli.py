@@ -71,10 +71,19 @@ def run(console: Console, action: Callable[[], int]) -> None:
                    "(default: current directory).")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-object detail and tracebacks of internal errors.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .mlgitops-cache/ (redo every unit).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes to render and gate with (default: $MLGITOPS_JOBS, else one per available core).")
 @click.pass_context
-def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
+def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: bool, jobs: int | None) -> None:
     """mlgitops: compile ML system specs into validated Kubernetes manifests for Argo CD."""
-    ctx.obj = {"root": root, "console": Console(quiet, verbose)}
+    ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache, "jobs": jobs}
+
+
+def _cache(ctx: click.Context):
+    from .cache import Cache
+
+    return Cache(ctx.obj["root"], enabled=ctx.obj["cache"])
 
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
@@ -94,6 +103,12 @@ def _output_options(command: Callable) -> Callable:
     def set_verbose(ctx: click.Context, _: click.Parameter, value: bool) -> None:
         ctx.find_object(dict)["console"].verbose |= value
 
+    def set_no_cache(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_object(dict)["cache"] = False
+
+    command = click.option("--no-cache", is_flag=True, expose_value=False, callback=set_no_cache,
+                           help="Neither read nor write .mlgitops-cache/.")(command)
     command = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=set_quiet,
                            help="Print errors only.")(command)
     return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=set_verbose,
@@ -116,7 +131,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     console: Console = ctx.obj["console"]
 
     def action() -> int:
-        envs, systems = validate_all(_workspace(ctx, paths))
+        envs, systems = validate_all(_workspace(ctx, paths), _cache(ctx))
         names = sorted({s.name for s in systems})
         console.info(f"ok: {plural(len(names), 'system')} valid in {plural(len(envs), 'environment')} "
                      f"({', '.join(envs)})")
@@ -150,10 +165,12 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
     def action() -> int:
         started = time.perf_counter()
         # --check compares with what is committed: it never asks the registry, and a missing pin is an error
-        result = _compile_with_progress(console, ws, update_lock=update_lock, offline=offline or check)
+        result = _compile_with_progress(console, ws, update_lock=update_lock, offline=offline or check,
+                                        cache=_cache(ctx), jobs=ctx.obj["jobs"])
         for unit in result.units:
             seconds = result.timings[(unit.env, unit.system)]
-            console.info(f"  {unit.env}/{unit.system}: {plural(len(unit.objects), 'object')} ({seconds:.2f}s)")
+            how = "cached" if (unit.env, unit.system) in result.reused else f"{seconds:.2f}s"
+            console.info(f"  {unit.env}/{unit.system}: {plural(len(unit.objects), 'object')} ({how})")
             for obj in unit.objects:
                 console.detail(f"    {obj['apiVersion']} {obj['kind']} {obj['metadata']['name']}")
         total = sum(len(u.objects) for u in result.units)
@@ -186,10 +203,9 @@ def _compile_with_progress(console: Console, ws, **options):
     if not console.interactive or console.quiet:
         return compile_all(ws, **options)
 
-    def tick(system, done: int, total: int) -> None:
+    def tick(done: int, total: int) -> None:
         filled = 30 * done // total
-        click.echo(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {system.env}/{system.name}\x1b[K",
-                   err=True, nl=False)
+        click.echo(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} units\x1b[K", err=True, nl=False)
 
     try:
         return compile_all(ws, progress=tick, **options)
@@ -212,17 +228,26 @@ def _compile_with_progress(console: Console, ws, **options):
               help="Evaluate the policies on this OPA server instead of in process.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge dates (waiver expiry, validation age) as of this day, e.g. to see what expires next month.")
+@click.option("--shard", metavar="I/N", default=None,
+              help="Gate only shard I of N (systems dealt round-robin by name), for a CI matrix; join the shards' "
+                   "reports with `mlgitops merge-reports`.")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], report_format: str,
-          output: Path | None, opa_url: str | None, today) -> None:
+          output: Path | None, opa_url: str | None, today, shard: str | None) -> None:
     """Compile in memory and run the policy gate: Rego rules on specs and manifests, Checkov, waivers."""
     from .gate.run import run_gate
+    from .shard import WHOLE, Shard
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
 
     def action() -> int:
-        result = run_gate(ws, opa_url, today.date() if today else None)
+        try:
+            chosen = Shard.parse(shard) if shard else WHOLE
+        except ValueError as exc:
+            raise SpecError([Diagnostic(Code.USAGE, Location("--shard"), str(exc))]) from None
+        result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,
+                          jobs=ctx.obj["jobs"])
         report = REPORT_FORMATS[report_format](result)
         if output is None:
             click.echo(report, nl=not report.endswith("\n"))

@@ -76,3 +76,6 @@ class SpecError(Exception):
         # the same problem met in several environments is one problem
         self.diagnostics = sorted(set(diagnostics), key=lambda d: (d.location, d.field, d.message))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    def __reduce__(self):  # rebuilt from the diagnostics when it crosses from a worker process
+        return SpecError, (self.diagnostics,)

@@ -9,6 +9,7 @@ Only the round-trip loader of ruamel.yaml is used: it never constructs Python ob
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,20 +58,53 @@ class Document:
     file: str
     data: dict[str, Any]
     source: SourceMap
+    sha256: str = ""  # of the file's bytes: what the cache keys on
 
 
-def load(path: Path, display: str | None = None) -> Document:
-    """Load one YAML file; `display` is the path shown in diagnostics (relative to the repo root)."""
+    def to_json(self) -> dict[str, Any]:
+        """JSON types only, for the load cache: dates are listed by path and restored by `from_json`."""
+        dates: list[list[Any]] = []
+
+        def plain(value: Any, path: FieldPath) -> Any:
+            if isinstance(value, dict):
+                return {k: plain(v, path + (k,)) for k, v in value.items()}
+            if isinstance(value, list):
+                return [plain(v, path + (i,)) for i, v in enumerate(value)]
+            if isinstance(value, (datetime.date, datetime.datetime)):
+                dates.append([list(path), type(value).__name__])
+                return value.isoformat()
+            return value
+
+        return {"file": self.file, "sha256": self.sha256, "data": plain(self.data, ()), "dates": dates,
+                "locations": [[list(p), loc.file, loc.line, loc.column] for p, loc in self.source.locations.items()]}
+
+    @classmethod
+    def from_json(cls, entry: dict[str, Any]) -> Document:
+        data = entry["data"]
+        for path, kind in entry["dates"]:
+            *parents, leaf = path
+            holder = data
+            for part in parents:
+                holder = holder[part]
+            parse = datetime.datetime if kind == "datetime" else datetime.date
+            holder[leaf] = parse.fromisoformat(holder[leaf])
+        locations = {tuple(path): Location(file, line, column) for path, file, line, column in entry["locations"]}
+        return cls(entry["file"], data, SourceMap(entry["file"], locations), entry["sha256"])
+
+
+def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Document:
+    """Load one YAML file; `display` is the path shown in diagnostics (relative to the repo root); `raw` is its
+    content when the caller has already read it."""
     display = display or str(path)
 
     def fail(code: Code, message: str, line: int = 1, column: int = 1) -> SpecError:
         return SpecError([Diagnostic(code, Location(display, line, column), message)])
 
     try:
-        size = path.stat().st_size
+        size = len(raw) if raw is not None else path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise fail(Code.FILE_TOO_LARGE, f"file is {size} bytes; specs are capped at {MAX_FILE_BYTES} bytes")
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as exc:
         raise fail(Code.FILE_UNREADABLE, f"cannot read file: {exc.strerror or exc}") from None
     try:
@@ -120,7 +154,7 @@ def load(path: Path, display: str | None = None) -> Document:
         raise SpecError(converter.problems)
     if data:  # a missing top-level section points at the document's first key, not at a comment above it
         converter.locations[()] = converter.locations[(next(iter(data)),)]
-    return Document(display, data, SourceMap(display, converter.locations))
+    return Document(display, data, SourceMap(display, converter.locations), hashlib.sha256(raw).hexdigest())
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:

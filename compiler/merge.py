@@ -46,6 +46,7 @@ class MergedSystem:
     data: dict[str, Any]
     source: SourceMap
     spec_hash: str
+    spec_sha256: str = ""  # of the spec file's bytes (spec_hash is of the merged data)
 
     @property
     def env(self) -> str:
@@ -108,7 +109,8 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
     problems = _environment_rules(spec, environment, source)
     if problems:
         raise SpecError(problems)
-    return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data))
+    return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data),
+                        document.sha256)
 
 
 def _environment_rules(spec: MLSystem, environment: EnvironmentDoc, source: SourceMap) -> list[Diagnostic]:

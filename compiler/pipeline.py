@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .cache import Cache, canonical, digest, fingerprint
 from .emit import Unit
 from .errors import Code, Diagnostic, Location, SpecError
-from .load import Document, load
+from .load import MAX_FILE_BYTES, Document, load
 from .lock import Pins, read_lock
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
+from .parallel import run_all
 from .plaintext import find_plaintext_secrets
 from .resolve import ResolvedModel, resolve_all
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 ARGOCD_DIR = "_argocd"  # generated/<env>/_argocd: not a DNS label, so never a system's directory
-AUTOSCALERS = ("HorizontalPodAutoscaler", "ScaledObject")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Result:
     merged: dict[tuple[str, str], tuple[MergedSystem, ResolvedModel | None]] = field(default_factory=dict)
     environments: dict[str, EnvironmentDoc] = field(default_factory=dict)
     lock: Pins = field(default_factory=dict)  # the lock as this run leaves it
+    reused: set[tuple[str, str]] = field(default_factory=set)  # units whose objects came from the cache
 
 
 def _yaml_files(directory: Path) -> list[Path]:
@@ -85,14 +88,32 @@ def spec_files(ws: Workspace) -> list[Path]:
     return sorted(set(files))
 
 
-def load_environments(ws: Workspace) -> dict[str, EnvironmentDoc]:
+def load_checked(ws: Workspace, path: Path, cache: Cache | None = None) -> Document:
+    """A YAML file loaded and free of plaintext secrets; a file whose exact bytes passed before comes from the cache
+    (parsing is most of what validation costs)."""
+    display = ws.display(path)
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
+    except OSError:
+        raw = None  # `load` says what is wrong with it
+    key = digest(fingerprint(), "load", display, raw) if raw is not None and cache else None
+    entry = cache.get("load", key) if key else None
+    if entry is not None:
+        return Document.from_json(entry)
+    document = load(path, display, raw)
+    _refuse_plaintext_secrets(document)
+    if key:
+        cache.put_later("load", key, document.to_json())
+    return document
+
+
+def load_environments(ws: Workspace, cache: Cache | None = None) -> dict[str, EnvironmentDoc]:
     if not ws.env_dir.is_dir():
         raise SpecError([Diagnostic(Code.NO_INPUT, Location(ws.display(ws.env_dir)), "no environments directory")])
     environments, problems = {}, []
     for path in _yaml_files(ws.env_dir):
         try:
-            document = load(path, ws.display(path))
-            _refuse_plaintext_secrets(document)
+            document = load_checked(ws, path, cache)
             spec = validate(Environment, document.data, document.source)
         except SpecError as exc:
             problems += exc.diagnostics
@@ -128,12 +149,11 @@ def selected_envs(ws: Workspace, environments: dict[str, EnvironmentDoc]) -> lis
     return list(dict.fromkeys(ws.envs)) if ws.envs else sorted(environments)
 
 
-def load_systems(ws: Workspace, environments: dict[str, EnvironmentDoc]) -> list[Document]:
+def load_systems(ws: Workspace, environments: dict[str, EnvironmentDoc], cache: Cache | None = None) -> list[Document]:
     documents, problems, seen = [], [], {}
     for path in spec_files(ws):
         try:
-            document = load(path, ws.display(path))
-            _refuse_plaintext_secrets(document)
+            document = load_checked(ws, path, cache)
             spec = validate(MLSystem, document.data, document.source)
             check_overrides(document, sorted(environments))
         except SpecError as exc:
@@ -153,16 +173,17 @@ def load_systems(ws: Workspace, environments: dict[str, EnvironmentDoc]) -> list
     return documents
 
 
-def validate_all(ws: Workspace) -> tuple[list[str], list[MergedSystem]]:
+def validate_all(ws: Workspace, cache: Cache | None = None) -> tuple[list[str], list[MergedSystem]]:
     """The selected environments, and every system merged for each of them; raises all problems together."""
-    envs, merged, _ = _merge_all(ws)
+    envs, merged, _ = _merge_all(ws, cache)
     return envs, merged
 
 
-def _merge_all(ws: Workspace) -> tuple[list[str], list[MergedSystem], dict[str, EnvironmentDoc]]:
-    environments = load_environments(ws)
+def _merge_all(ws: Workspace, cache: Cache | None = None) -> tuple[list[str], list[MergedSystem],
+                                                                    dict[str, EnvironmentDoc]]:
+    environments = load_environments(ws, cache)
     envs = selected_envs(ws, environments)
-    documents = load_systems(ws, environments)
+    documents = load_systems(ws, environments, cache)
     merged, problems = [], []
     for document in documents:
         for env in envs:
@@ -172,35 +193,117 @@ def _merge_all(ws: Workspace) -> tuple[list[str], list[MergedSystem], dict[str, 
                 problems += exc.diagnostics
     if problems:
         raise SpecError(problems)
+    if cache:
+        cache.flush()
     return envs, merged, environments
 
 
-def compile_all(ws: Workspace, progress: Callable[[MergedSystem, int, int], None] | None = None, *,
-                update_lock: bool = False, offline: bool = False) -> Result:
+@dataclass(frozen=True)
+class Job:
+    """One unit of rendering work, self-contained so that a worker process can do it: a system in an environment,
+    or (`system == ARGOCD_DIR`) the Argo CD objects of an environment, which list every system of it."""
+
+    env: str
+    system: str
+    source: str  # the file the unit's objects come from: the spec, or the environment for Argo CD
+    systems: tuple[MergedSystem, ...]  # the system; for Argo CD every system of the environment
+    environment: EnvironmentDoc
+    pin: ResolvedModel | None
+    key: str  # content address of the rendered objects (see cache.py)
+
+    @property
+    def argocd(self) -> bool:
+        return self.system == ARGOCD_DIR
+
+
+@dataclass
+class Prepared:
+    """Everything validated, merged and pinned, and the rendering jobs that follow from it."""
+
+    envs: list[str]
+    systems: list[MergedSystem]
+    environments: dict[str, EnvironmentDoc]
+    pins: Pins
+    lock: Pins
+    jobs: list[Job]
+
+
+def prepare(ws: Workspace, cache: Cache | None = None, *, update_lock: bool = False,
+            offline: bool = False) -> Prepared:
+    """Load, validate, merge and resolve; one job per system × environment, plus Argo CD's on a whole run."""
+    envs, systems, environments = _merge_all(ws, cache)
+    locked = read_lock(ws.root)
+    pins = resolve_all(systems, locked, ws.root, update=update_lock, offline=offline)
+    jobs = [_system_job(system, environments[system.env], pins.get((system.env, system.name)))
+            for system in systems]
+    if ws.whole:  # the Argo CD apps list every system of an environment: only a run over all specs rewrites them
+        jobs += [_argocd_job(environments[env], [s for s in systems if s.env == env]) for env in envs]
+    return Prepared(envs, systems, environments, pins, _next_lock(locked, pins, systems, ws), jobs)
+
+
+def _system_job(system: MergedSystem, environment: EnvironmentDoc, pin: ResolvedModel | None) -> Job:
+    key = digest(fingerprint(), "system", system.env, system.spec_file, system.spec_sha256,
+                 environment.document.file, environment.document.sha256, canonical(asdict(pin) if pin else None))
+    return Job(system.env, system.name, system.spec_file, (system,), environment, pin, key)
+
+
+def _argocd_job(environment: EnvironmentDoc, systems: list[MergedSystem]) -> Job:
+    key = digest(fingerprint(), "argocd", environment.name, environment.document.file, environment.document.sha256,
+                 *(part for s in sorted(systems, key=lambda s: s.name) for part in (s.spec_file, s.spec_sha256)))
+    return Job(environment.name, ARGOCD_DIR, environment.document.file, tuple(systems), environment, None, key)
+
+
+def render_job(job: Job) -> list[dict[str, Any]]:
     from .render import render  # cdk8s and Node start only when something is rendered
     from .render.argocd import render_argocd
 
-    envs, systems, environments = _merge_all(ws)
-    locked = read_lock(ws.root)
-    pins = resolve_all(systems, locked, ws.root, update=update_lock, offline=offline)
-    result = Result(envs=envs, systems=sorted({s.name for s in systems}), environments=environments,
-                    lock=_next_lock(locked, pins, systems, ws))
-    for done, system in enumerate(systems, 1):
+    if job.argocd:
+        autoscaled = {s.name: s.spec.serving is not None and s.spec.serving.autoscaled_deployment
+                      for s in job.systems}
+        return render_argocd(job.environment, list(job.systems), autoscaled)
+    return render(job.systems[0], job.pin)
+
+
+def rendered(job: Job, cache: Cache) -> tuple[list[dict[str, Any]], bool]:
+    """The job's objects, from the cache or freshly rendered (and then cached); and whether they were cached."""
+    objects = cache.get("render", job.key)
+    if objects is not None:
+        return objects, True
+    objects = render_job(job)
+    cache.put("render", job.key, objects)
+    return objects, False
+
+
+@dataclass(frozen=True)
+class _RenderTask:
+    job: Job
+    cache: Cache
+
+    def __call__(self) -> tuple[list[dict[str, Any]], bool, float]:
         started = time.perf_counter()
-        model = pins.get((system.env, system.name))
-        result.merged[(system.env, system.name)] = (system, model)
-        result.units.append(Unit(system.env, system.name, system.spec_file, render(system, model)))
-        result.timings[(system.env, system.name)] = time.perf_counter() - started
-        if progress:
-            progress(system, done, len(systems))
-    if ws.whole:  # the Argo CD apps list every system of an environment: only a run over all specs rewrites them
-        for env in envs:
-            started = time.perf_counter()
-            units = [u for u in result.units if u.env == env]
-            autoscaled = {u.system: any(o["kind"] in AUTOSCALERS for o in u.objects) for u in units}
-            objects = render_argocd(environments[env], [s for s in systems if s.env == env], autoscaled)
-            result.units.append(Unit(env, ARGOCD_DIR, environments[env].document.file, objects))
-            result.timings[(env, ARGOCD_DIR)] = time.perf_counter() - started
+        objects, cached = rendered(self.job, self.cache)
+        return objects, cached, time.perf_counter() - started
+
+
+def _run_task(task: _RenderTask) -> tuple[list[dict[str, Any]], bool, float]:
+    return task()
+
+
+def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = None, *, update_lock: bool = False,
+                offline: bool = False, cache: Cache | None = None, jobs: int | None = None) -> Result:
+    cache = cache or Cache(ws.root, enabled=False)
+    prepared = prepare(ws, cache, update_lock=update_lock, offline=offline)
+    result = Result(envs=prepared.envs, systems=sorted({s.name for s in prepared.systems}),
+                    environments=prepared.environments, lock=prepared.lock)
+    result.merged = {(s.env, s.name): (s, prepared.pins.get((s.env, s.name))) for s in prepared.systems}
+    total = len(prepared.jobs)
+    outcomes = run_all(_run_task, [_RenderTask(job, cache) for job in prepared.jobs], jobs,
+                       (lambda done: progress(done, total)) if progress else None)
+    for job, (objects, cached, seconds) in zip(prepared.jobs, outcomes, strict=True):
+        result.units.append(Unit(job.env, job.system, job.source, objects))
+        result.timings[(job.env, job.system)] = seconds
+        if cached:
+            result.reused.add((job.env, job.system))
     return result
 
 

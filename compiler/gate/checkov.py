@@ -1,8 +1,8 @@
 """Checkov over the rendered manifests, in process (the same findings as the CLI, without its ~2 s start-up).
 
-Input: the rendered units of a run and policies/checkov.yaml. Output: one `Hit` per failed check per object,
-which the gate maps back to the object's system, environment and spec field. The manifests are written to a
-temporary directory, one file per object, and scanned once for the whole run.
+Input: rendered units (the gate passes one at a time) and policies/checkov.yaml. Output: one `Hit` per failed check
+per object, which the gate maps back to the object's system, environment and spec field. The manifests are written
+to a temporary directory, one file per object, and scanned together.
 Errors (`SpecError`, exit 2, fail closed): an unreadable configuration, a scan that raises or returns nothing.
 """
 
@@ -24,6 +24,9 @@ from .finding import SEVERITIES, Rule
 # Checkov must not call its vendor's API (there is no network here, and the gate must not depend on one).
 os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")
 os.environ.setdefault("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+# Each scan is one unit of a few dozen files, and the gate already runs one worker per core: Checkov forking its
+# own parser processes per scan would cost more than the parsing.
+os.environ.setdefault("CHECKOV_PARALLELIZATION_TYPE", "none")
 
 
 @dataclass(frozen=True)
@@ -56,26 +59,34 @@ def load_config(path: Path, display: str) -> CheckovConfig:
     return CheckovConfig(tuple(raw.get("skip-check") or ()), severity)
 
 
-def scan(units: list[Unit], config: CheckovConfig) -> list[Hit]:
+def scan(units: list[Unit], config: CheckovConfig, expect_checks: bool = True) -> list[Hit]:
+    """Fails closed unless Checkov parsed every manifest, and (`expect_checks`) ran some check on them: Checkov has
+    no checks for Argo CD's kinds, but any other unit holds Namespaces, workloads and policies it must check."""
     from checkov.kubernetes.runner import Runner
     from checkov.runner_filter import RunnerFilter
 
+    files = plan(units)
     with tempfile.TemporaryDirectory(prefix="mlgitops-checkov-") as scratch:
         root = Path(scratch)
-        for relative, content in plan(units).items():
+        for relative, content in files.items():
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         runner_filter = RunnerFilter(framework=["kubernetes"], skip_checks=list(config.skip),
                                      show_progress_bar=False)
+        runner = Runner()
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # Checkov prints banners we don't want in reports
-                report = Runner().run(root_folder=str(root), runner_filter=runner_filter)
+                report = runner.run(root_folder=str(root), runner_filter=runner_filter)
         except Exception as exc:  # noqa: BLE001 — a scanner crash must fail the gate, never pass it
             raise SpecError([Diagnostic(Code.CHECKOV, Location("policies/checkov.yaml"),
                                         f"Checkov failed: {type(exc).__name__}: {exc}")]) from None
         report = report[0] if isinstance(report, list) else report
-        if report is None or not (report.passed_checks or report.failed_checks or report.skipped_checks):
+        parsed = len(runner.definitions or {})
+        if report is None or parsed != len(files):
+            raise SpecError([Diagnostic(Code.CHECKOV, Location("policies/checkov.yaml"),
+                                        f"Checkov parsed {parsed} of {len(files)} rendered manifests")])
+        if expect_checks and not (report.passed_checks or report.failed_checks or report.skipped_checks):
             raise SpecError([Diagnostic(Code.CHECKOV, Location("policies/checkov.yaml"),
                                         "Checkov checked nothing in the rendered manifests")])
         hits = [Hit(r.check_id, r.check_name, Path(r.file_path).as_posix().lstrip("/")) for r in report.failed_checks]

@@ -87,6 +87,7 @@ class GateResult:
     waivers: tuple[Waiver, ...] = ()
     today: date = field(default_factory=date.today)
     model_changes: tuple[ModelChange, ...] = ()
+    shard: tuple[int, int] | None = None  # (index, count) when this run gated one shard of the systems
 
     def blocking(self, finding: Finding) -> bool:
         """Fails the gate: not waived, and at or above its environment's threshold."""

@@ -274,6 +274,12 @@ class Serving(SpecModel):
     """Namespaces (and pods) that may call the service; nothing else can."""
     probes: Probes = Probes()
 
+    @property
+    def autoscaled_deployment(self) -> bool:
+        """An HPA or a KEDA ScaledObject owns the Deployment's replica count (KServe scales its own pods)."""
+        return self.runtime is Runtime.deployment and (
+            self.replicas.upper > self.replicas.min or self.autoscaling.metric is ScaleMetric.kafka_lag)
+
     @model_validator(mode="after")
     def _runtime_rules(self) -> Serving:
         if self.resources.gpu is not None:

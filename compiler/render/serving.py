@@ -91,7 +91,7 @@ class ServingChart(SystemChart):
     def _deployment(self) -> None:
         s = self.serving
         selector = self.ctx.selector(self.workload)
-        autoscaled = s.replicas.upper > s.replicas.min or s.autoscaling.metric is ScaleMetric.kafka_lag
+        autoscaled = s.autoscaled_deployment
         k8s.KubeDeployment(self, "deployment", metadata=self._metadata(model=True), spec=k8s.DeploymentSpec(
             replicas=None if autoscaled else s.replicas.min,
             selector=k8s.LabelSelector(match_labels=selector),

@@ -1,0 +1,168 @@
+"""The gate for one unit (a system in an environment, or an environment's Argo CD objects), as a worker runs it.
+
+Input: a rendering `Job` and a `GateContext` (repository root, the day judged, the Rego engine, the cache).
+Output: the unit's findings before waivers — the Rego spec rules once for the system, the Rego manifest rules once
+per object, and one Checkov scan over the unit's objects — each mapped to the spec `file:line:col` that produced it,
+plus the titles of the Checkov checks that failed. One Checkov scan per unit, not per repository: a unit is one
+namespace, which is where Kubernetes selectors apply, while Checkov's graph links objects by labels across
+namespaces and grows with the square of the object count.
+A unit's result is cached under a key that adds the policy files, the day and the engine to its rendering key.
+Mapping: a rule's `field` names the spec path; otherwise an object's `app.kubernetes.io/component` names its spec
+section (serving, training, monitoring, secrets), and objects of the system as a whole point at `metadata.name`.
+Argo CD objects point at the environment file's `argocd` block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..cache import Cache, digest
+from ..emit import Unit, layout
+from ..errors import Location
+from ..load import FieldPath, parse_dotted
+from ..merge import MergedSystem
+from ..pipeline import ARGOCD_DIR, Job, rendered
+from . import checkov
+from .finding import Finding, Rule
+from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input
+from .policies import load_library
+from .rego import Violation, make_engine
+
+# Where a component's objects come from in the spec.
+SECTIONS = {"serving": ("serving",), "training": ("training",), "monitoring": ("monitoring",),
+            "secrets": ("secrets",)}
+# Checkov checks that are about one field of the container the spec describes.
+CHECKOV_FIELDS = {"CKV_K8S_43": "image", "CKV_K8S_14": "image", "CKV_K8S_10": "resources",
+                  "CKV_K8S_11": "resources", "CKV_K8S_12": "resources", "CKV_K8S_13": "resources"}
+
+
+@dataclass(frozen=True, eq=False)
+class GateContext:
+    """What every unit is judged with; picklable, and each worker builds its engine from it once."""
+
+    root: Path
+    today: date
+    opa_url: str | None
+    cache: Cache
+    policies: str  # digest of policies/: part of every gate key
+
+    @property
+    def identity(self) -> tuple:
+        return (self.root, self.today, self.opa_url, self.cache.directory, self.cache.enabled, self.policies)
+
+    def key(self, job: Job) -> str:
+        engine = f"opa-server {self.opa_url}" if self.opa_url else "in-process"
+        return digest(job.key, self.policies, self.today.isoformat(), engine)
+
+    @cached_property
+    def library(self):
+        return load_library(self.root / "policies", self.root)
+
+    @cached_property
+    def engine(self):
+        return make_engine(self.library, self.opa_url)
+
+    @cached_property
+    def checkov_config(self) -> checkov.CheckovConfig:
+        return checkov.load_config(self.root / "policies" / "checkov.yaml", "policies/checkov.yaml")
+
+
+@dataclass(frozen=True)
+class UnitFindings:
+    findings: list[Finding]
+    checkov_titles: dict[str, str]  # check id → title, for the checks that failed
+    cached: bool = False
+
+
+_contexts: dict[tuple, GateContext] = {}  # per process: engines are built once, not once per unit
+
+
+def gate_unit(task: tuple[Job, GateContext]) -> UnitFindings:
+    job, context = task
+    context = _contexts.setdefault(context.identity, context)
+    key = context.key(job)
+    entry = context.cache.get("gate", key)
+    if entry is not None:
+        return UnitFindings([Finding(**f) for f in entry["findings"]], entry["checkov"], cached=True)
+    objects, _ = rendered(job, context.cache)
+    result = judge(job, objects, context)
+    context.cache.put("gate", key, {"findings": [asdict(f) for f in result.findings],
+                                    "checkov": result.checkov_titles})
+    return result
+
+
+def judge(job: Job, objects: list[dict[str, Any]], context: GateContext) -> UnitFindings:
+    unit = Unit(job.env, job.system, job.source, objects)
+    systems = {s.name: s for s in job.systems}
+    findings: list[Finding] = []
+    if not job.argocd:
+        system = job.systems[0]
+        [violations] = context.engine.evaluate("spec", [spec_input(system, job.pin, objects, context.today)])
+        for v in violations:
+            location = system.source.locate(parse_dotted(v.field) if v.field else ("metadata", "name"))
+            findings.append(_rego_finding(v, context.library.rule_of_package(v.package), job.system, job.env,
+                                          location))
+
+    by_path = layout([unit])  # generated/-relative path → object, as Checkov names them
+    environment = environment_input(job.environment)
+    documents = [manifest_input(obj, _system_of(unit, obj), job.env, environment) for _, obj in by_path.values()]
+    for (_, obj), violations in zip(by_path.values(), context.engine.evaluate("manifests", documents), strict=True):
+        for v in violations:
+            location = _object_location(job, systems, unit, obj, None, parse_dotted(v.field) if v.field else None)
+            findings.append(_rego_finding(v, context.library.rule_of_package(v.package), _system_of(unit, obj),
+                                          job.env, location, _resource(obj)))
+
+    titles: dict[str, str] = {}
+    for hit in checkov.scan([unit], context.checkov_config, expect_checks=not job.argocd):
+        _, obj = by_path[hit.path]
+        titles[hit.check_id] = hit.title
+        location = _object_location(job, systems, unit, obj, CHECKOV_FIELDS.get(hit.check_id))
+        findings.append(Finding(hit.check_id, context.checkov_config.severity_of(hit.check_id), "checkov",
+                                hit.title, _system_of(unit, obj), job.env, location.file, location.line,
+                                location.column, _resource(obj)))
+    return UnitFindings(findings, titles)
+
+
+def _system_of(unit: Unit, obj: dict) -> str:
+    """Argo CD objects belong to the system they deploy (`part-of`), projects to the environment's Argo CD."""
+    if unit.system != ARGOCD_DIR:
+        return unit.system
+    return obj["metadata"].get("labels", {}).get("app.kubernetes.io/part-of", ARGOCD_DIR)
+
+
+def _resource(obj: dict) -> str:
+    meta = obj["metadata"]
+    parts = [obj["apiVersion"], obj["kind"], meta.get("namespace", ""), meta["name"]]
+    return "/".join(p for p in parts if p)
+
+
+def _rego_finding(violation: Violation, rule: Rule, system: str, env: str, location: Location,
+                  resource: str = "") -> Finding:
+    severity = rule.severity if violation.kind == "deny" else "info"  # `warn` results never block
+    return Finding(rule.id, severity, "rego", violation.message, system, env, location.file, location.line,
+                   location.column, resource)
+
+
+def _object_location(job: Job, systems: dict[str, MergedSystem], unit: Unit, obj: dict, leaf: str | None,
+                     field: FieldPath | None = None) -> Location:
+    """The spec line behind a rendered object (or, for Argo CD's objects, the environment's `argocd` block)."""
+    if job.argocd:
+        owner = systems.get(_system_of(unit, obj))
+        return owner.source.locate(field) if owner and field else job.environment.document.source.locate(("argocd",))
+    system = job.systems[0]
+    if field:
+        return system.source.locate(field)
+    component = obj["metadata"].get("labels", {}).get(COMPONENT_LABEL, "")
+    section = SECTIONS.get(component)
+    if component == "monitoring":
+        section = ("monitoring", "drift") if obj["kind"] == "CronJob" else section
+    if component == "secrets":
+        names = [s.name for s in system.spec.secrets]
+        section = ("secrets", names.index(obj["metadata"]["name"])) if obj["metadata"]["name"] in names else section
+    if section is None:
+        return system.source.locate(("metadata", "name"))
+    return system.source.locate(section + ((leaf,) if leaf else ()))

@@ -20,12 +20,14 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .load import MAX_FILE_BYTES, Document, load
 
 CACHE_DIR = ".mlgitops-cache"
 FORMAT = "1"  # bump when the shape of entries changes
@@ -123,6 +125,25 @@ class Cache:
             os.replace(handle.name, path)
         except OSError:
             return
+
+    def load(self, path: Path, display: str, check: Callable[[Document], None] | None = None) -> Document:
+        """`load.load`, or a file whose exact bytes were loaded (and passed `check`) before, from the cache:
+        parsing is most of what validating a repository costs."""
+        try:
+            raw = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
+        except OSError:
+            raw = None  # `load` says what is wrong with it
+        purpose = getattr(check, "__qualname__", "plain")
+        key = digest(fingerprint(), "load", purpose, display, raw) if raw is not None and self.enabled else None
+        entry = self.get("load", key) if key else None
+        if entry is not None:
+            return Document.from_json(entry)
+        document = load(path, display, raw)
+        if check:
+            check(document)
+        if key:
+            self.put_later("load", key, document.to_json())
+        return document
 
     def prune(self, max_age_days: int = MAX_AGE_DAYS) -> int:
         """Delete entries (and stray temporary files) not used for `max_age_days`; how many were deleted."""

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .cache import Cache
 from .errors import Code, Diagnostic, SpecError
 from .load import load
 from .resolve import ResolvedModel
@@ -46,11 +47,11 @@ class _Lock(BaseModel):
     pins: dict[str, dict[str, _Pin]] = {}
 
 
-def read_lock(root: Path) -> Pins:
-    return read_lock_file(root / LOCK_FILE)
+def read_lock(root: Path, cache: Cache | None = None) -> Pins:
+    return read_lock_file(root / LOCK_FILE, cache)
 
 
-def base_lock(root: Path, revision: str = "HEAD") -> Pins:
+def base_lock(root: Path, revision: str = "HEAD", cache: Cache | None = None) -> Pins:
     """The lock as committed at `revision` (empty outside git, or where it had none), to show what a change moves."""
     try:
         shown = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{LOCK_FILE}"], capture_output=True,
@@ -63,15 +64,15 @@ def base_lock(root: Path, revision: str = "HEAD") -> Pins:
         path = Path(scratch) / LOCK_FILE
         path.write_bytes(shown.stdout)
         try:
-            return read_lock_file(path)
+            return read_lock_file(path, cache)
         except SpecError:
             return {}
 
 
-def read_lock_file(path: Path) -> Pins:
+def read_lock_file(path: Path, cache: Cache | None = None) -> Pins:
     if not path.exists():
         return {}
-    document = load(path, LOCK_FILE)
+    document = cache.load(path, LOCK_FILE) if cache else load(path, LOCK_FILE)
     try:
         lock = _Lock.model_validate(document.data)
     except ValidationError as exc:

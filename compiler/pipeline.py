@@ -16,7 +16,7 @@ from typing import Any
 from .cache import Cache, canonical, digest, fingerprint
 from .emit import Unit
 from .errors import Code, Diagnostic, Location, SpecError
-from .load import MAX_FILE_BYTES, Document, load
+from .load import Document
 from .lock import Pins, read_lock
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
@@ -89,22 +89,9 @@ def spec_files(ws: Workspace) -> list[Path]:
 
 
 def load_checked(ws: Workspace, path: Path, cache: Cache | None = None) -> Document:
-    """A YAML file loaded and free of plaintext secrets; a file whose exact bytes passed before comes from the cache
-    (parsing is most of what validation costs)."""
-    display = ws.display(path)
-    try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
-    except OSError:
-        raw = None  # `load` says what is wrong with it
-    key = digest(fingerprint(), "load", display, raw) if raw is not None and cache else None
-    entry = cache.get("load", key) if key else None
-    if entry is not None:
-        return Document.from_json(entry)
-    document = load(path, display, raw)
-    _refuse_plaintext_secrets(document)
-    if key:
-        cache.put_later("load", key, document.to_json())
-    return document
+    """A spec or environment file, loaded and free of plaintext secrets."""
+    cache = cache or Cache(ws.root, enabled=False)
+    return cache.load(path, ws.display(path), _refuse_plaintext_secrets)
 
 
 def load_environments(ws: Workspace, cache: Cache | None = None) -> dict[str, EnvironmentDoc]:
@@ -232,8 +219,10 @@ def prepare(ws: Workspace, cache: Cache | None = None, *, update_lock: bool = Fa
             offline: bool = False) -> Prepared:
     """Load, validate, merge and resolve; one job per system × environment, plus Argo CD's on a whole run."""
     envs, systems, environments = _merge_all(ws, cache)
-    locked = read_lock(ws.root)
+    locked = read_lock(ws.root, cache)
     pins = resolve_all(systems, locked, ws.root, update=update_lock, offline=offline)
+    if cache:
+        cache.flush()  # the lock's load entry, now that it proved good
     jobs = [_system_job(system, environments[system.env], pins.get((system.env, system.name)))
             for system in systems]
     if ws.whole:  # the Argo CD apps list every system of an environment: only a run over all specs rewrites them
@@ -248,45 +237,46 @@ def _system_job(system: MergedSystem, environment: EnvironmentDoc, pin: Resolved
 
 
 def _argocd_job(environment: EnvironmentDoc, systems: list[MergedSystem]) -> Job:
+    members = sorted([s.name, s.spec.metadata.team] for s in systems)  # all the projects read of the systems
     key = digest(fingerprint(), "argocd", environment.name, environment.document.file, environment.document.sha256,
-                 *(part for s in sorted(systems, key=lambda s: s.name) for part in (s.spec_file, s.spec_sha256)))
+                 canonical(members))
     return Job(environment.name, ARGOCD_DIR, environment.document.file, tuple(systems), environment, None, key)
 
 
-def render_job(job: Job) -> list[dict[str, Any]]:
+Rendered = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # the unit's objects, and its objects for _argocd/
+
+
+def render_job(job: Job) -> Rendered:
+    """A system's objects and its Argo CD Application; or, for an Argo CD job, the projects and the root app."""
     from .render import render  # cdk8s and Node start only when something is rendered
-    from .render.argocd import render_argocd
+    from .render.argocd import render_application, render_projects
 
     if job.argocd:
-        autoscaled = {s.name: s.spec.serving is not None and s.spec.serving.autoscaled_deployment
-                      for s in job.systems}
-        return render_argocd(job.environment, list(job.systems), autoscaled)
-    return render(job.systems[0], job.pin)
+        return [], render_projects(job.environment, list(job.systems))
+    system = job.systems[0]
+    autoscaled = system.spec.serving is not None and system.spec.serving.autoscaled_deployment
+    return render(system, job.pin), [render_application(job.environment, system, autoscaled)]
 
 
-def rendered(job: Job, cache: Cache) -> tuple[list[dict[str, Any]], bool]:
+def rendered(job: Job, cache: Cache) -> tuple[Rendered, bool]:
     """The job's objects, from the cache or freshly rendered (and then cached); and whether they were cached."""
-    objects = cache.get("render", job.key)
-    if objects is not None:
-        return objects, True
-    objects = render_job(job)
-    cache.put("render", job.key, objects)
-    return objects, False
+    entry = cache.get("render", job.key)
+    if entry is not None:
+        return (entry["objects"], entry["argocd"]), True
+    objects, argocd = render_job(job)
+    cache.put("render", job.key, {"objects": objects, "argocd": argocd})
+    return (objects, argocd), False
 
 
-@dataclass(frozen=True)
-class _RenderTask:
-    job: Job
-    cache: Cache
-
-    def __call__(self) -> tuple[list[dict[str, Any]], bool, float]:
-        started = time.perf_counter()
-        objects, cached = rendered(self.job, self.cache)
-        return objects, cached, time.perf_counter() - started
+def argocd_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`_argocd/`: the projects first (Argo CD refuses an Application whose project is missing), then by name."""
+    return sorted(objects, key=lambda o: (o["kind"] != "AppProject", o["metadata"]["name"]))
 
 
-def _run_task(task: _RenderTask) -> tuple[list[dict[str, Any]], bool, float]:
-    return task()
+def _render_task(task: tuple[Job, Cache]) -> tuple[Rendered, float]:
+    started = time.perf_counter()
+    output, _ = rendered(*task)
+    return output, time.perf_counter() - started
 
 
 def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = None, *, update_lock: bool = False,
@@ -296,14 +286,29 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
     result = Result(envs=prepared.envs, systems=sorted({s.name for s in prepared.systems}),
                     environments=prepared.environments, lock=prepared.lock)
     result.merged = {(s.env, s.name): (s, prepared.pins.get((s.env, s.name))) for s in prepared.systems}
-    total = len(prepared.jobs)
-    outcomes = run_all(_run_task, [_RenderTask(job, cache) for job in prepared.jobs], jobs,
-                       (lambda done: progress(done, total)) if progress else None)
-    for job, (objects, cached, seconds) in zip(prepared.jobs, outcomes, strict=True):
-        result.units.append(Unit(job.env, job.system, job.source, objects))
-        result.timings[(job.env, job.system)] = seconds
-        if cached:
+    outputs: list[Rendered | None] = []
+    for job in prepared.jobs:  # only what the cache lacks needs workers
+        entry = cache.get("render", job.key)
+        outputs.append((entry["objects"], entry["argocd"]) if entry is not None else None)
+    misses = [index for index, found in enumerate(outputs) if found is None]
+    done = len(prepared.jobs) - len(misses)
+    report = (lambda count: progress(done + count, len(prepared.jobs))) if progress else None
+    for index, (output, seconds) in zip(misses, run_all(_render_task, [(prepared.jobs[i], cache) for i in misses],
+                                                        jobs, report), strict=True):
+        outputs[index] = output
+        result.timings[(prepared.jobs[index].env, prepared.jobs[index].system)] = seconds
+    argocd: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
+    for job, (objects, for_argocd) in zip(prepared.jobs, outputs, strict=True):  # type: ignore[misc]
+        argocd[job.env] += for_argocd
+        if (job.env, job.system) not in result.timings:
             result.reused.add((job.env, job.system))
+            result.timings[(job.env, job.system)] = 0.0
+        if not job.argocd:
+            result.units.append(Unit(job.env, job.system, job.source, objects))
+    if ws.whole:  # only a run over every spec rewrites _argocd/, which lists every system
+        for env in prepared.envs:
+            result.units.append(Unit(env, ARGOCD_DIR, prepared.environments[env].document.file,
+                                     argocd_order(argocd[env])))
     return result
 
 

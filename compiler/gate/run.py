@@ -21,7 +21,7 @@ from . import checkov, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
-from .unit import GateContext, gate_unit
+from .unit import GateContext, cached_findings, gate_unit
 
 
 def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = None, *, cache: Cache | None = None,
@@ -36,10 +36,14 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     mine = shard.systems(s.name for s in prepared.systems)
     context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"))
     # Argo CD units list every system: each shard judges them and keeps the findings of its own systems.
-    tasks = [(job, context) for job in prepared.jobs if job.argocd or job.system in mine]
+    chosen = [job for job in prepared.jobs if job.argocd or job.system in mine]
+    outcomes = [cached_findings(job, context) for job in chosen]  # only the rest needs workers
+    misses = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    for index, outcome in zip(misses, run_all(gate_unit, [(chosen[i], context) for i in misses], jobs), strict=True):
+        outcomes[index] = outcome
     rules: dict[str, Rule] = {**library.rules(), **waivers.RULES}
     findings: list[Finding] = []
-    for outcome in run_all(gate_unit, tasks, jobs):
+    for outcome in outcomes:
         findings += [f for f in outcome.findings if f.system in mine]
         for check_id, title in sorted(outcome.checkov_titles.items()):
             rules.setdefault(check_id, checkov.rule_for(check_id, title, config))
@@ -49,8 +53,10 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     units = tuple(sorted((s.env, s.name) for s in systems))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in prepared.environments.items()}
     pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
-    return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today,
-                      _model_changes(base_lock(ws.root), pins), None if shard.whole else (shard.index, shard.count))
+    changes = _model_changes(base_lock(ws.root, cache=cache), pins)
+    cache.flush()
+    return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
+                      None if shard.whole else (shard.index, shard.count))
 
 
 def _model_changes(base: Pins, pins: Pins) -> tuple[ModelChange, ...]:

@@ -81,22 +81,31 @@ class UnitFindings:
 _contexts: dict[tuple, GateContext] = {}  # per process: engines are built once, not once per unit
 
 
+def cached_findings(job: Job, context: GateContext) -> UnitFindings | None:
+    entry = context.cache.get("gate", context.key(job))
+    if entry is None:
+        return None
+    return UnitFindings([Finding(**f) for f in entry["findings"]], entry["checkov"], cached=True)
+
+
 def gate_unit(task: tuple[Job, GateContext]) -> UnitFindings:
     job, context = task
     context = _contexts.setdefault(context.identity, context)
-    key = context.key(job)
-    entry = context.cache.get("gate", key)
-    if entry is not None:
-        return UnitFindings([Finding(**f) for f in entry["findings"]], entry["checkov"], cached=True)
-    objects, _ = rendered(job, context.cache)
-    result = judge(job, objects, context)
-    context.cache.put("gate", key, {"findings": [asdict(f) for f in result.findings],
-                                    "checkov": result.checkov_titles})
+    cached = cached_findings(job, context)
+    if cached is not None:
+        return cached
+    (objects, for_argocd), _ = rendered(job, context.cache)
+    result = judge(job, objects, for_argocd, context)
+    context.cache.put("gate", context.key(job), {"findings": [asdict(f) for f in result.findings],
+                                                 "checkov": result.checkov_titles})
     return result
 
 
-def judge(job: Job, objects: list[dict[str, Any]], context: GateContext) -> UnitFindings:
-    unit = Unit(job.env, job.system, job.source, objects)
+def judge(job: Job, objects: list[dict[str, Any]], for_argocd: list[dict[str, Any]],
+          context: GateContext) -> UnitFindings:
+    """A system's objects and its Argo CD Application, or an environment's Argo CD projects and root app."""
+    units = [unit for unit in (Unit(job.env, job.system, job.source, objects),
+                               Unit(job.env, ARGOCD_DIR, job.environment.document.file, for_argocd)) if unit.objects]
     systems = {s.name: s for s in job.systems}
     findings: list[Finding] = []
     if not job.argocd:
@@ -107,18 +116,19 @@ def judge(job: Job, objects: list[dict[str, Any]], context: GateContext) -> Unit
             findings.append(_rego_finding(v, context.library.rule_of_package(v.package), job.system, job.env,
                                           location))
 
-    by_path = layout([unit])  # generated/-relative path → object, as Checkov names them
+    by_path = layout(units)  # generated/-relative path → (unit, object), as Checkov names them
     environment = environment_input(job.environment)
-    documents = [manifest_input(obj, _system_of(unit, obj), job.env, environment) for _, obj in by_path.values()]
-    for (_, obj), violations in zip(by_path.values(), context.engine.evaluate("manifests", documents), strict=True):
+    documents = [manifest_input(obj, _system_of(unit, obj), job.env, environment) for unit, obj in by_path.values()]
+    for (unit, obj), violations in zip(by_path.values(), context.engine.evaluate("manifests", documents),
+                                       strict=True):
         for v in violations:
             location = _object_location(job, systems, unit, obj, None, parse_dotted(v.field) if v.field else None)
             findings.append(_rego_finding(v, context.library.rule_of_package(v.package), _system_of(unit, obj),
                                           job.env, location, _resource(obj)))
 
     titles: dict[str, str] = {}
-    for hit in checkov.scan([unit], context.checkov_config, expect_checks=not job.argocd):
-        _, obj = by_path[hit.path]
+    for hit in checkov.scan(units, context.checkov_config, expect_checks=not job.argocd):
+        unit, obj = by_path[hit.path]
         titles[hit.check_id] = hit.title
         location = _object_location(job, systems, unit, obj, CHECKOV_FIELDS.get(hit.check_id))
         findings.append(Finding(hit.check_id, context.checkov_config.severity_of(hit.check_id), "checkov",
@@ -150,7 +160,7 @@ def _rego_finding(violation: Violation, rule: Rule, system: str, env: str, locat
 def _object_location(job: Job, systems: dict[str, MergedSystem], unit: Unit, obj: dict, leaf: str | None,
                      field: FieldPath | None = None) -> Location:
     """The spec line behind a rendered object (or, for Argo CD's objects, the environment's `argocd` block)."""
-    if job.argocd:
+    if unit.system == ARGOCD_DIR:
         owner = systems.get(_system_of(unit, obj))
         return owner.source.locate(field) if owner and field else job.environment.document.source.locate(("argocd",))
     system = job.systems[0]

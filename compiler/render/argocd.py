@@ -35,6 +35,7 @@ from typing import Any
 import cdk8s
 
 from ..merge import EnvironmentDoc, MergedSystem
+from ..pipeline import argocd_order
 from .context import MANAGED_BY
 from .custom import custom_resource
 
@@ -76,28 +77,47 @@ def project_name(env: str, team: str) -> str:
 
 def render_argocd(environment: EnvironmentDoc, systems: list[MergedSystem],
                   autoscaled: dict[str, bool]) -> list[dict[str, Any]]:
+    """The whole `_argocd/` directory of an environment."""
+    objects = render_projects(environment, systems)
+    objects += [render_application(environment, s, autoscaled[s.name]) for s in systems]
+    return argocd_order(objects)
+
+
+def render_projects(environment: EnvironmentDoc, systems: list[MergedSystem]) -> list[dict[str, Any]]:
+    """The AppProjects and the root Application: what depends on the environment's systems as a set (their names
+    and teams), so that editing one spec re-renders only that system's Application."""
     stray = sorted({s.env for s in systems} - {environment.name})
     if stray:
         raise ValueError(f"systems merged for {stray} passed to the Argo CD chart of {environment.name!r}")
     env, argocd = environment.name, environment.spec.argocd
-    app = cdk8s.App()
-    chart = cdk8s.Chart(app, "argocd", namespace=argocd.namespace, disable_resource_name_hashes=True,
-                        labels={"app.kubernetes.io/managed-by": MANAGED_BY, "mlgitops.io/env": env})
+    chart = _chart(environment)
     env_source = {"mlgitops.io/source": environment.document.file}
-
     systems = sorted(systems, key=lambda s: s.name)
     for team in sorted({s.spec.metadata.team for s in systems}):
         _project(chart, environment, team, [s for s in systems if s.spec.metadata.team == team], env_source)
-    for system in systems:
-        _application(chart, environment, system, autoscaled[system.name])
     custom_resource(chart, "root", API_VERSION, "Application", f"mlgitops-{env}", {"spec": {
         "project": "default",
         "source": _source(environment, f"generated/{env}/_argocd"),
         "destination": {"server": IN_CLUSTER, "namespace": argocd.namespace},
         "syncPolicy": _sync_policy(argocd.auto_sync),
     }}, annotations=env_source)
+    return chart.to_json()
 
-    return sorted(chart.to_json(), key=lambda o: (o["kind"] != "AppProject", o["metadata"]["name"]))
+
+def render_application(environment: EnvironmentDoc, system: MergedSystem, autoscaled: bool) -> dict[str, Any]:
+    """The Application of one system, which depends on that system (and its environment) alone."""
+    if system.env != environment.name:
+        raise ValueError(f"system merged for {system.env!r} passed to the Argo CD chart of {environment.name!r}")
+    chart = _chart(environment)
+    _application(chart, environment, system, autoscaled)
+    [application] = chart.to_json()
+    return application
+
+
+def _chart(environment: EnvironmentDoc) -> cdk8s.Chart:
+    return cdk8s.Chart(cdk8s.App(), "argocd", namespace=environment.spec.argocd.namespace,
+                       disable_resource_name_hashes=True,
+                       labels={"app.kubernetes.io/managed-by": MANAGED_BY, "mlgitops.io/env": environment.name})
 
 
 def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems: Iterable[MergedSystem],

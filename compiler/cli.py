@@ -263,6 +263,33 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
     run(console, action)
 
 
+@main.command(name="merge-reports")
+@click.argument("reports", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the merged report to FILE instead of stdout.")
+@_output_options
+@click.pass_context
+def merge_reports_command(ctx: click.Context, reports: tuple[Path, ...], output: Path | None) -> None:
+    """Join the JSON or SARIF reports of `check --shard I/N` runs (all N of them) into one; exit 1 if it fails."""
+    from .report.merge import merge_reports
+
+    console: Console = ctx.obj["console"]
+    root: Path = ctx.obj["root"]
+
+    def action() -> int:
+        text, failed = merge_reports([root / report for report in reports], root)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            (root / output).write_text(text, encoding="utf-8")
+        if not console.quiet:
+            click.echo(f"mlgitops merge-reports: {plural(len(reports), 'shard')} merged; gate "
+                       f"{'failed' if failed else 'passed'}", err=True)
+        return 1 if failed else 0
+
+    run(console, action)
+
+
 @main.command()
 @ENVS
 @_output_options

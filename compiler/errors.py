@@ -38,6 +38,7 @@ class Code(StrEnum):
     UNSAFE_PATH = "E304"
     NO_INPUT = "E305"
     USAGE = "E401"
+    REPORT = "E402"
     REGISTRY = "E701"
     MODEL_NOT_FOUND = "E702"
     LOCK_MISSING = "E703"

@@ -1,4 +1,5 @@
-"""JSON report, the contract's shape: `{"findings": [Finding.to_json()...], "summary": {errors, warnings, waived}}`.
+"""JSON report, the contract's shape: `{"findings": [Finding.to_json()...], "summary": {errors, warnings, waived}}`,
+plus `"shard": {index, count}` when the run gated one shard (`check --shard I/N`).
 
 Named `json_report` so it does not shadow the standard library's `json`. Findings in the canonical order, keys in
 the contract's order, indent 2.
@@ -13,6 +14,8 @@ from .text import location_key
 
 
 def render(result: GateResult) -> str:
-    document = {"findings": [f.to_json() for f in sorted(result.findings, key=location_key)],
-                "summary": result.summary()}
+    document: dict = {"findings": [f.to_json() for f in sorted(result.findings, key=location_key)],
+                      "summary": result.summary()}
+    if result.shard:  # so that `merge-reports` can tell a complete set of shards from a partial one
+        document["shard"] = {"index": result.shard[0], "count": result.shard[1]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

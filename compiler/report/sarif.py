@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .. import __version__
 from ..gate.finding import Finding, GateResult, Rule, Waiver
@@ -40,7 +40,8 @@ def sarif_log(result: GateResult) -> dict:
         # Columns come from the YAML loader, which counts characters (code points), not UTF-16 units.
         "columnKind": "unicodeCodePoints",
         "results": [_result(result, f, index[f.rule]) for f in findings],
-        "properties": {"summary": result.summary(), "failed": result.failed()},
+        "properties": {"summary": result.summary(), "failed": result.failed(),
+                       **({"shard": {"index": result.shard[0], "count": result.shard[1]}} if result.shard else {})},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
@@ -101,9 +102,24 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _context(system: str, env: str, resource: str) -> str:
+    """What a result's message adds to the finding's: where it was found."""
+    return f" ({system}/{env}, {resource})" if resource else f" ({system}/{env})"
+
+
+def result_order(sarif_result: dict) -> tuple:
+    """`text.location_key` of the finding behind a result, read back from the result (to order merged shards)."""
+    props = sarif_result["properties"]
+    physical = (sarif_result.get("locations") or [{}])[0].get("physicalLocation", {})
+    region = physical.get("region", {})
+    message = sarif_result["message"]["text"].removesuffix(_context(props["system"], props["env"], props["resource"]))
+    return (unquote(physical.get("artifactLocation", {}).get("uri", "")), region.get("startLine", 0),
+            region.get("startColumn", 0), sarif_result["ruleId"], props["env"], props["system"], props["resource"],
+            message, props["severity"], props["engine"], bool(sarif_result.get("suppressions")))
+
+
 def _result(result: GateResult, finding: Finding, rule_index: int) -> dict:
-    unit = f"{finding.system}/{finding.env}"
-    text = f"{finding.message} ({unit}, {finding.resource})" if finding.resource else f"{finding.message} ({unit})"
+    text = finding.message + _context(finding.system, finding.env, finding.resource)
     out: dict = {"ruleId": finding.rule, "ruleIndex": rule_index, "level": _level(result, finding),
                  "message": {"text": text}}
     if finding.file:

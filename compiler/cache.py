@@ -33,7 +33,7 @@ CACHE_DIR = ".mlgitops-cache"
 FORMAT = "1"  # bump when the shape of entries changes
 MAX_AGE_DAYS = 14
 # Third-party code whose behaviour is part of the output: rendering, the Rego engine, Checkov's checks.
-OUTPUT_PACKAGES = ("cdk8s", "cdk8s-plus-34", "checkov", "regorus", "pydantic")
+OUTPUT_PACKAGES = ("cdk8s", "cdk8s-plus-34", "checkov", "gordon-to-regorus", "pydantic")
 
 
 def digest(*parts: str | bytes) -> str:

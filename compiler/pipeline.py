@@ -309,6 +309,7 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
         for env in prepared.envs:
             result.units.append(Unit(env, ARGOCD_DIR, prepared.environments[env].document.file,
                                      argocd_order(argocd[env])))
+        cache.prune()
     return result
 
 

@@ -55,6 +55,8 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
     changes = _model_changes(base_lock(ws.root, cache=cache), pins)
     cache.flush()
+    if ws.whole and shard.whole:
+        cache.prune()
     return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
                       None if shard.whole else (shard.index, shard.count))
 

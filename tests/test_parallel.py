@@ -1,0 +1,91 @@
+"""Units across processes: the same output as one process, errors that cross back intact, lazy heavy imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, edit, run_cli, tree
+
+from compiler.errors import Code, Diagnostic, Location, SpecError
+from compiler.parallel import run_all
+
+TODAY = "2026-11-25"
+
+
+def test_workers_give_the_same_output_as_one_process(repo: Path) -> None:
+    reports, outputs = [], []
+    for jobs in ("1", "2"):
+        check = run_cli(repo, "--jobs", jobs, "--no-cache", "check", "--today", TODAY, "--format", "sarif")
+        assert check.exit_code == 0, check.stderr
+        reports.append(check.stdout)
+        assert run_cli(repo, "--jobs", jobs, "--no-cache", "compile", "--offline").exit_code == 0
+        outputs.append(tree(repo / "generated"))
+    assert reports[0] == reports[1]
+    assert outputs[0] == outputs[1]
+
+
+def test_a_worker_failure_fails_the_run_closed(repo: Path) -> None:
+    # A policy that fails at evaluation time, not at compile time: the error is raised inside a worker.
+    (repo / "policies" / "spec" / "explodes.rego").write_text(
+        "# METADATA\n# title: Explodes\n# custom:\n#   id: MLG-TST-001\n#   severity: high\n"
+        "#   rationale: r\n#   remediation: r\npackage mlgitops.spec.explodes\n\n"
+        "deny contains msg if {\n\tmsg := sprintf(\"%v\", [1 / 0])\n}\n")
+    result = run_cli(repo, "--jobs", "2", "--no-cache", "check", "--today", TODAY)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "policy evaluation failed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_spec_errors_survive_pickling() -> None:
+    error = SpecError([Diagnostic(Code.CHECKOV, Location("policies/checkov.yaml", 3, 4), "Checkov failed: x")])
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, SpecError) and again.diagnostics == error.diagnostics
+
+
+def _die(_: int) -> int:
+    os._exit(9)  # a worker killed mid-unit (OOM killer, SIGKILL)
+
+
+def test_a_dead_worker_fails_the_run() -> None:
+    with pytest.raises(RuntimeError, match="a worker process died"):
+        run_all(_die, list(range(4)), jobs=2)
+
+
+def test_results_keep_the_order_of_the_items() -> None:
+    assert run_all(abs, [-3, 2, -1, 0, -7], jobs=2) == [3, 2, 1, 0, 7]
+
+
+def _modules_after(*args: str) -> set[str]:
+    code = ("import sys\nfrom compiler.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n" % (list(args),))
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False,
+                          env={**os.environ, "CI": "true"})
+    return set(done.stderr.split())
+
+
+HEAVY = {"checkov", "cdk8s", "jsii", "mlflow", "regorus", "opa_client"}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate"], ["check", "--help"], ["explain", "MLG-SUP-003"]])
+def test_help_and_validate_import_nothing_heavy(args: list[str]) -> None:
+    loaded = _modules_after(*args)
+    assert "compiler.cli" in loaded
+    assert not {m.split(".")[0] for m in loaded} & HEAVY
+
+
+def test_a_cached_check_starts_no_renderer_and_no_checkov(repo: Path) -> None:
+    assert run_cli(repo, "check", "--today", TODAY).exit_code == 0
+    edit(repo, "spec/recommender.yaml", "# Product", "# The product")  # a comment: a new spec hash, same findings
+    code = ("import sys\nfrom compiler.cli import main\ntry:\n    main(['--root', %r, 'check', '--today', %r, "
+            "'--format', 'json'])\nexcept SystemExit:\n    pass\nprint(json.dumps(sorted(sys.modules)))" % (str(repo), TODAY))
+    for expect_heavy in (True, False):  # the comment edit is judged once, then everything is cached
+        done = subprocess.run([sys.executable, "-c", "import json\n" + code], capture_output=True, text=True,
+                              check=False, env={**os.environ, "CI": "true"})
+        modules = json.loads(done.stdout.strip().splitlines()[-1])
+        assert ("checkov" in {m.split(".")[0] for m in modules}) is expect_heavy, done.stderr

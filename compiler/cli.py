@@ -243,7 +243,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
 
     def action() -> int:
         try:
-            chosen = Shard.parse(shard) if shard else WHOLE
+            chosen = Shard.parse(shard) if shard is not None else WHOLE
         except ValueError as exc:
             raise SpecError([Diagnostic(Code.USAGE, Location("--shard"), str(exc))]) from None
         result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,

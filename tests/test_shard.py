@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import edit, run_cli
 
 from compiler.pipeline import ARGOCD_DIR
 from compiler.shard import Shard
+from conftest import edit, run_cli
 
 TODAY = "2026-11-25"
 SYSTEMS = ["fraud-scorer", "recommender", "support-assistant"]

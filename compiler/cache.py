@@ -76,9 +76,10 @@ def tree_digest(directory: Path) -> str:
 
 
 class Cache:
-    def __init__(self, root: Path, enabled: bool = True):
+    def __init__(self, root: Path, enabled: bool = True, read_only: bool = False):
         self.directory = root / CACHE_DIR
         self.enabled = enabled
+        self.read_only = read_only  # reads entries, writes none (a command that promises to write nothing)
         self.hits = self.misses = 0
         self._pending: list[tuple[str, str, Any]] = []
 
@@ -98,13 +99,14 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
-        with contextlib.suppress(OSError):
-            os.utime(path)  # recently used: kept by `prune`
+        if not self.read_only:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used: kept by `prune`
         return entry.get("value")
 
     def put_later(self, kind: str, key: str, value: Any) -> None:
         """Written by `flush`, once the whole run's input is known to be good: bad input writes nothing at all."""
-        if self.enabled:
+        if self.enabled and not self.read_only:
             self._pending.append((kind, key, value))
 
     def flush(self) -> None:
@@ -114,7 +116,7 @@ class Cache:
 
     def put(self, kind: str, key: str, value: Any) -> None:
         """Best effort: a cache that cannot be written (read-only checkout, full disk) only costs time."""
-        if not self.enabled:
+        if not self.enabled or self.read_only:
             return
         path = self._path(kind, key)
         try:
@@ -147,7 +149,7 @@ class Cache:
 
     def prune(self, max_age_days: int = MAX_AGE_DAYS) -> int:
         """Delete entries (and stray temporary files) not used for `max_age_days`; how many were deleted."""
-        if not self.enabled or not self.directory.is_dir():
+        if not self.enabled or self.read_only or not self.directory.is_dir():
             return 0
         cutoff, removed = time.time() - max_age_days * 86400, 0
         for path in self.directory.glob("*/*/*.json"):

@@ -80,10 +80,10 @@ def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: b
     ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache, "jobs": jobs}
 
 
-def _cache(ctx: click.Context):
+def _cache(ctx: click.Context, read_only: bool = False):
     from .cache import Cache
 
-    return Cache(ctx.obj["root"], enabled=ctx.obj["cache"])
+    return Cache(ctx.obj["root"], enabled=ctx.obj["cache"], read_only=read_only)
 
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
@@ -166,7 +166,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         started = time.perf_counter()
         # --check compares with what is committed: it never asks the registry, and a missing pin is an error
         result = _compile_with_progress(console, ws, update_lock=update_lock, offline=offline or check,
-                                        cache=_cache(ctx), jobs=ctx.obj["jobs"])
+                                        cache=_cache(ctx, read_only=check), jobs=ctx.obj["jobs"])
         for unit in result.units:
             seconds = result.timings[(unit.env, unit.system)]
             how = "cached" if (unit.env, unit.system) in result.reused else f"{seconds:.2f}s"

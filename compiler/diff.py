@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import cost
+from .cache import Cache
 from .emit import Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
 from .lock import LOCK_FILE, Pins, read_lock, write_lock
@@ -182,8 +183,10 @@ def diff_against(root: Path, base: str = "HEAD", envs: tuple[str, ...] = ()) -> 
             raise SpecError([Diagnostic(Code.UNKNOWN_ENVIRONMENT, Location("environments"),
                                         f"no environment named {e!r} in the working tree or in {base}")
                              for e in unknown])
-        new = _compile(root, wanted, "the working tree", notes)
-        old = _compile_base(base_root, wanted, base, read_lock(root), notes)
+        # Content-addressed, so the base's worktree can use the working tree's cache; read-only: diff writes nothing.
+        cache = Cache(root, read_only=True)
+        new = _compile(root, wanted, "the working tree", notes, cache)
+        old = _compile_base(base_root, wanted, base, read_lock(root), notes, cache)
     finally:
         _remove_worktree(toplevel, worktree)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -200,7 +203,7 @@ def _cost_delta(old: Result | None, new: Result | None) -> str:
                                {k: v for k, v in before.items() if k in moved})
 
 
-def _compile(root: Path, envs: tuple[str, ...], label: str, notes: list[str]) -> Result | None:
+def _compile(root: Path, envs: tuple[str, ...], label: str, notes: list[str], cache: Cache) -> Result | None:
     """A tree compiled offline; None when it has no specs or environments (or none of those asked for)."""
     available = _env_names(root)
     missing = "spec/" if not _yaml_names(root / "spec") else "environments/" if not available else ""
@@ -210,15 +213,15 @@ def _compile(root: Path, envs: tuple[str, ...], label: str, notes: list[str]) ->
     chosen = tuple(e for e in envs if e in available) if envs else ()
     if envs and not chosen:
         return None  # the environments asked for exist only on the other side
-    return compile_all(Workspace(root, (), chosen), offline=True)
+    return compile_all(Workspace(root, (), chosen), offline=True, cache=cache)
 
 
 def _units(result: Result | None) -> list[Unit]:
     return result.units if result else []
 
 
-def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pins,
-                  notes: list[str]) -> Result | None:
+def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pins, notes: list[str],
+                  cache: Cache) -> Result | None:
     """The base with its own lock. Where that pins nothing for a system (a base older than the lock, or a spec
     change committed without its lock), the working tree's pin is used when it answers the base's request (same
     model and alias or version), and a note says so. A model neither lock pins is an error: diff never asks the
@@ -226,7 +229,7 @@ def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pin
     label = f"the base {ref}"
     try:
         try:
-            return _compile(root, envs, label, notes)
+            return _compile(root, envs, label, notes, cache)
         except SpecError as exc:
             if not exc.diagnostics or any(d.code is not Code.LOCK_MISSING for d in exc.diagnostics):
                 raise
@@ -237,7 +240,7 @@ def _compile_base(root: Path, envs: tuple[str, ...], ref: str, working_pins: Pin
             raise _unpinned(ref, missing)
         write_lock(root, {**base_pins, **borrowed})  # only in the temporary worktree
         try:
-            result = _compile(root, envs, label, notes)
+            result = _compile(root, envs, label, notes, cache)
         except SpecError as exc:
             if all(d.code is Code.LOCK_MISSING for d in exc.diagnostics):
                 raise _unpinned(ref, exc.diagnostics) from None

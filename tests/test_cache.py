@@ -188,6 +188,17 @@ def test_bad_input_writes_no_cache(repo: Path) -> None:
     assert not (repo / CACHE_DIR).exists()
 
 
+def test_compile_check_and_diff_read_the_cache_but_write_nothing(repo: Path) -> None:
+    assert run_cli(repo, "compile", "--offline", "--no-cache").exit_code == 0
+    before = tree(repo)
+    assert run_cli(repo, "compile", "--check").exit_code == 0
+    assert tree(repo) == before, "compile --check writes nothing, cache included"
+    assert run_cli(repo, "compile", "--offline").exit_code == 0  # fills the cache
+    cached = tree(repo)
+    assert run_cli(repo, "compile", "--check").exit_code == 0
+    assert tree(repo) == cached
+
+
 def test_prune_removes_entries_unused_for_long(repo: Path) -> None:
     import os
     import time

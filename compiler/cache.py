@@ -80,7 +80,6 @@ class Cache:
         self.directory = root / CACHE_DIR
         self.enabled = enabled
         self.read_only = read_only  # reads entries, writes none (a command that promises to write nothing)
-        self.hits = self.misses = 0
         self._pending: list[tuple[str, str, Any]] = []
 
     def _path(self, kind: str, key: str) -> Path:
@@ -93,12 +92,9 @@ class Cache:
         try:
             entry = json.loads(path.read_bytes())
         except (OSError, ValueError):
-            self.misses += 1
             return None
         if not isinstance(entry, dict) or entry.get("key") != key:
-            self.misses += 1
             return None
-        self.hits += 1
         if not self.read_only:
             with contextlib.suppress(OSError):
                 os.utime(path)  # recently used: kept by `prune`

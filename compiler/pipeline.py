@@ -1,8 +1,10 @@
 """The pipeline: load → validate → merge → resolve → render, over every spec and environment of a repository.
 
-`Workspace` says where things are; `validate_all` stops after validation and merge; `compile_all` also resolves and
-renders, returning `Unit`s for `emit`. Every spec and environment is checked before anything is rendered, and all
-diagnostics of a run are raised together (`SpecError`), so one run shows every problem.
+`Workspace` says where things are; `validate_all` stops after validation and merge; `prepare` also resolves and
+turns the result into self-contained `Job`s; `compile_all` renders them — from the cache where their inputs are
+unchanged, across worker processes otherwise — returning `Unit`s for `emit`. Every spec and environment is checked
+before anything is rendered, and all diagnostics of a run are raised together (`SpecError`), so one run shows every
+problem.
 """
 
 from __future__ import annotations

@@ -37,8 +37,5 @@ class Shard:
         mine = {name for position, name in enumerate(ordered) if position % self.count == self.index - 1}
         return mine | ({ARGOCD_DIR} if self.index == 1 else set())
 
-    def label(self) -> dict[str, int]:
-        return {"index": self.index, "count": self.count}
-
 
 WHOLE = Shard(1, 1)

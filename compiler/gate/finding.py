@@ -102,5 +102,9 @@ class GateResult:
                 "warnings": sum(not f.waived and not self.blocking(f) for f in self.findings),
                 "waived": sum(f.waived for f in self.findings)}
 
+    def shard_label(self) -> dict[str, int] | None:
+        """How reports tag a shard's run, so that `merge-reports` can tell a complete set from a partial one."""
+        return {"index": self.shard[0], "count": self.shard[1]} if self.shard else None
+
     def expiring_waivers(self, days: int = 30) -> list[Waiver]:
         return [w for w in self.waivers if w.expires is not None and 0 <= (w.expires - self.today).days <= days]

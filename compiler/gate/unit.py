@@ -75,7 +75,6 @@ class GateContext:
 class UnitFindings:
     findings: list[Finding]
     checkov_titles: dict[str, str]  # check id → title, for the checks that failed
-    cached: bool = False
 
 
 _contexts: dict[tuple, GateContext] = {}  # per process: engines are built once, not once per unit
@@ -85,7 +84,7 @@ def cached_findings(job: Job, context: GateContext) -> UnitFindings | None:
     entry = context.cache.get("gate", context.key(job))
     if entry is None:
         return None
-    return UnitFindings([Finding(**f) for f in entry["findings"]], entry["checkov"], cached=True)
+    return UnitFindings([Finding(**f) for f in entry["findings"]], entry["checkov"])
 
 
 def gate_unit(task: tuple[Job, GateContext]) -> UnitFindings:

@@ -16,6 +16,6 @@ from .text import location_key
 def render(result: GateResult) -> str:
     document: dict = {"findings": [f.to_json() for f in sorted(result.findings, key=location_key)],
                       "summary": result.summary()}
-    if result.shard:  # so that `merge-reports` can tell a complete set of shards from a partial one
-        document["shard"] = {"index": result.shard[0], "count": result.shard[1]}
+    if result.shard:
+        document["shard"] = result.shard_label()
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -41,7 +41,7 @@ def sarif_log(result: GateResult) -> dict:
         "columnKind": "unicodeCodePoints",
         "results": [_result(result, f, index[f.rule]) for f in findings],
         "properties": {"summary": result.summary(), "failed": result.failed(),
-                       **({"shard": {"index": result.shard[0], "count": result.shard[1]}} if result.shard else {})},
+                       **({"shard": result.shard_label()} if result.shard else {})},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -260,14 +260,19 @@ def render_job(job: Job) -> Rendered:
     return render(system, job.pin), [render_application(job.environment, system, autoscaled)]
 
 
-def rendered(job: Job, cache: Cache) -> tuple[Rendered, bool]:
-    """The job's objects, from the cache or freshly rendered (and then cached); and whether they were cached."""
+def cached_render(job: Job, cache: Cache) -> Rendered | None:
     entry = cache.get("render", job.key)
-    if entry is not None:
-        return (entry["objects"], entry["argocd"]), True
+    return (entry["objects"], entry["argocd"]) if entry is not None else None
+
+
+def rendered(job: Job, cache: Cache) -> Rendered:
+    """The job's objects, from the cache or freshly rendered (and then cached)."""
+    found = cached_render(job, cache)
+    if found is not None:
+        return found
     objects, argocd = render_job(job)
     cache.put("render", job.key, {"objects": objects, "argocd": argocd})
-    return (objects, argocd), False
+    return objects, argocd
 
 
 def argocd_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -277,7 +282,7 @@ def argocd_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _render_task(task: tuple[Job, Cache]) -> tuple[Rendered, float]:
     started = time.perf_counter()
-    output, _ = rendered(*task)
+    output = rendered(*task)
     return output, time.perf_counter() - started
 
 
@@ -288,10 +293,7 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
     result = Result(envs=prepared.envs, systems=sorted({s.name for s in prepared.systems}),
                     environments=prepared.environments, lock=prepared.lock)
     result.merged = {(s.env, s.name): (s, prepared.pins.get((s.env, s.name))) for s in prepared.systems}
-    outputs: list[Rendered | None] = []
-    for job in prepared.jobs:  # only what the cache lacks needs workers
-        entry = cache.get("render", job.key)
-        outputs.append((entry["objects"], entry["argocd"]) if entry is not None else None)
+    outputs = [cached_render(job, cache) for job in prepared.jobs]  # only what the cache lacks needs workers
     misses = [index for index, found in enumerate(outputs) if found is None]
     done = len(prepared.jobs) - len(misses)
     report = (lambda count: progress(done + count, len(prepared.jobs))) if progress else None

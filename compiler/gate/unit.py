@@ -88,12 +88,10 @@ def cached_findings(job: Job, context: GateContext) -> UnitFindings | None:
 
 
 def gate_unit(task: tuple[Job, GateContext]) -> UnitFindings:
+    """Judge a unit the cache lacks (the caller looked it up with `cached_findings`) and cache its findings."""
     job, context = task
     context = _contexts.setdefault(context.identity, context)
-    cached = cached_findings(job, context)
-    if cached is not None:
-        return cached
-    (objects, for_argocd), _ = rendered(job, context.cache)
+    objects, for_argocd = rendered(job, context.cache)
     result = judge(job, objects, for_argocd, context)
     context.cache.put("gate", context.key(job), {"findings": [asdict(f) for f in result.findings],
                                                  "checkov": result.checkov_titles})

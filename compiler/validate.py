@@ -11,6 +11,7 @@ import difflib
 import re
 import types
 import typing
+import unicodedata
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -52,12 +53,20 @@ def _diagnostic(model: type[BaseModel], error: dict[str, Any], source: SourceMap
     given = error.get("input")
     if kind not in ("value_error", "assertion_error") and not isinstance(given, (dict, list)):
         message = f"{message} (got {given!r})"
+    if isinstance(given, str) and not given.isascii():
+        message += _first_non_ascii(given)
     if kind in ("enum", "literal_error") and isinstance(given, str):
         choices = re.findall(r"'([^']*)'", (error.get("ctx") or {}).get("expected", ""))
         guess = suggest(given, choices)
         if guess:
             message += f"; did you mean {guess!r}?"
     return Diagnostic(Code.INVALID_VALUE, source.locate(loc), message, dotted(loc))
+
+
+def _first_non_ascii(text: str) -> str:
+    """Name the character a reader can't see: a Cyrillic 'а' in a name looks exactly like a Latin 'a'."""
+    index, char = next((i, c) for i, c in enumerate(text) if not c.isascii())
+    return f"; character {index + 1} is U+{ord(char):04X} {unicodedata.name(char, 'an unnamed character')}, not ASCII"
 
 
 def _unknown_field_message(model: type[BaseModel], loc: FieldPath) -> str:

@@ -150,11 +150,13 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
               help="Write nothing; exit 1 if the output directory or the lock is not what the specs produce.")
 @click.option("--update-lock", is_flag=True, help="Ask the model registry again for every pinned version.")
 @click.option("--offline", is_flag=True, help="Compile from mlgitops.lock.yaml alone; never ask the registry.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=600, show_default=True, metavar="SECONDS",
+              help="How long to wait for another compile of this repository to finish.")
 @click.pass_context
 def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], out: Path | None,
-                    check: bool, update_lock: bool, offline: bool) -> None:
+                    check: bool, update_lock: bool, offline: bool, lock_timeout: float) -> None:
     """Compile specs into generated/<env>/<system>/."""
-    from . import emit
+    from . import emit, writelock
     from .lock import LOCK_FILE, lock_text, write_lock
 
     console: Console = ctx.obj["console"]
@@ -194,7 +196,12 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")
         return 0
 
-    run(console, action)
+    def locked_action() -> int:
+        # One writer at a time; `--check` writes nothing and needs no lock.
+        with writelock.exclusive(ws.root, lock_timeout, lambda message: click.echo(message, err=True)):
+            return action()
+
+    run(console, action if check else locked_action)
 
 
 def _compile_with_progress(console: Console, ws, **options):

@@ -44,6 +44,7 @@ class Code(StrEnum):
     LOCK_MISSING = "E703"
     LOCK_INVALID = "E704"
     OUTPUT = "E501"
+    LOCKED = "E502"
 
 
 @dataclass(frozen=True, order=True)

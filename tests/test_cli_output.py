@@ -73,7 +73,7 @@ def test_a_deleted_spec_is_pruned_from_the_output(repo: Path) -> None:
     assert sorted(p.name for p in (repo / "generated" / "prod").iterdir()) == ["_argocd", "fraud-scorer",
                                                                                 "recommender"]
     assert not (repo / "generated/prod/_argocd/application-prod-support-assistant.yaml").exists()
-    assert not list((repo / "generated").glob(".mlgitops-*")), "no staging directory is left behind"
+    assert not list(repo.glob(".mlgitops-staging-*")), "no staging directory is left behind"
 
 
 def test_compile_as_a_process_runs_cdk8s_on_a_supported_node(repo: Path) -> None:

@@ -9,6 +9,7 @@ problem.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -51,11 +52,12 @@ class Workspace:
         return not self.paths or all(p.resolve() == self.spec_dir.resolve() for p in self.paths)
 
     def display(self, path: Path) -> str:
-        """Paths in messages and annotations are relative to the repository root."""
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """Paths in messages and annotations are relative to the repository root (as written: links not followed)."""
+        for written, root in ((Path(os.path.normpath(path.absolute())), self.root.absolute()),
+                              (path.resolve(), self.root.resolve())):
+            if written.is_relative_to(root):
+                return written.relative_to(root).as_posix()
+        return path.as_posix()
 
 
 @dataclass
@@ -72,7 +74,8 @@ class Result:
 
 
 def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file())
+    """A link that leads nowhere is listed too, so that it is reported rather than silently skipped."""
+    return sorted(p for p in directory.iterdir() if p.suffix in SPEC_SUFFIXES and (p.is_file() or p.is_symlink()))
 
 
 def spec_files(ws: Workspace) -> list[Path]:
@@ -92,8 +95,19 @@ def spec_files(ws: Workspace) -> list[Path]:
 
 def load_checked(ws: Workspace, path: Path, cache: Cache | None = None) -> Document:
     """A spec or environment file, loaded and free of plaintext secrets."""
+    _refuse_links_out_of(ws, path)
     cache = cache or Cache(ws.root, enabled=False)
     return cache.load(path, ws.display(path), _refuse_plaintext_secrets)
+
+
+def _refuse_links_out_of(ws: Workspace, path: Path) -> None:
+    """A file in the repository that links outside it would let a pull request have CI read any file of the
+    runner and quote it in error messages. (A path outside the repository named on the command line is the
+    caller's own choice.)"""
+    inside = Path(os.path.normpath(path.absolute())).is_relative_to(ws.root.absolute())
+    if inside and not path.resolve().is_relative_to(ws.root.resolve()):
+        raise SpecError([Diagnostic(Code.UNSAFE_PATH, Location(ws.display(path)),
+                                    "is a symbolic link to a file outside the repository; refused")])
 
 
 def load_environments(ws: Workspace, cache: Cache | None = None) -> dict[str, EnvironmentDoc]:

@@ -68,7 +68,12 @@ class Diagnostic:
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
-        return f"{self.location}:{field} {self.message} [{self.code.value}]"
+        return _printable(f"{self.location}:{field} {self.message} [{self.code.value}]")
+
+
+def _printable(text: str) -> str:
+    """One line, nothing invisible: a key may hold a newline or a BOM, which must show as `\\n` or `\\ufeff`."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class SpecError(Exception):

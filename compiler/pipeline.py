@@ -140,7 +140,7 @@ def _refuse_plaintext_secrets(document: Document) -> None:
 
 def _name_mismatch(document: Document, name: str, stem: str) -> Diagnostic:
     return Diagnostic(Code.NAME_MISMATCH, document.source.locate(("metadata", "name")),
-                      f"metadata.name {name!r} must match the file name {stem!r}", "metadata.name")
+                      f"{name!r} must match the file name {stem!r}", "metadata.name")
 
 
 def selected_envs(ws: Workspace, environments: dict[str, EnvironmentDoc]) -> list[str]:

@@ -216,14 +216,14 @@ def test_name_must_match_the_file_name(repo):
     edit(repo, REC, "  name: recommender\n", "  name: recommender2\n")
     result = run_cli(repo, "validate")
     expect(result, REC, position(repo, REC, "name: recommender2", "name"), "metadata.name", "E303",
-           "metadata.name 'recommender2' must match the file name 'recommender'")
+           "'recommender2' must match the file name 'recommender'")
 
 
 def test_environment_name_must_match_its_file_name(repo):
     edit(repo, "environments/dev.yaml", "  name: dev\n", "  name: develop\n")
     result = run_cli(repo, "validate")
     expect(result, "environments/dev.yaml", position(repo, "environments/dev.yaml", "name: develop", "name"),
-           "metadata.name", "E303", "metadata.name 'develop' must match the file name 'dev'")
+           "metadata.name", "E303", "'develop' must match the file name 'dev'")
 
 
 # --- several problems, and where merged values come from ----------------------------------------------------------

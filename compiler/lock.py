@@ -54,8 +54,9 @@ def read_lock(root: Path, cache: Cache | None = None) -> Pins:
 def base_lock(root: Path, revision: str = "HEAD", cache: Cache | None = None) -> Pins:
     """The lock as committed at `revision` (empty outside git, or where it had none), to show what a change moves."""
     try:
-        shown = subprocess.run(["git", "-C", str(root), "show", f"{revision}:{LOCK_FILE}"], capture_output=True,
-                               timeout=30, check=False)
+        # --end-of-options: a revision such as `--output=FILE` is looked up, never taken as an option
+        shown = subprocess.run(["git", "-C", str(root), "show", "--end-of-options", f"{revision}:{LOCK_FILE}"],
+                               capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return {}
     if shown.returncode != 0:

@@ -5,7 +5,9 @@ rule package under `data.mlgitops.<scope>`. The in-process engine is regorus (a 
 every construct and built-in the library uses, gives file:line:col on syntax errors, and evaluates ~20 000
 documents a second. A differential test holds it to the reference OPA on the whole library.
 Errors (`SpecError`, exit 2 — the gate fails closed, never passes): a policy that does not compile, an evaluation
-error, an unreachable or failing OPA server.
+error (at the policy's file:line:col; built-in errors are errors on both engines, never an undefined `deny`), a rule
+result that is not a set, an unreachable, silent or failing OPA server. Each request to the server waits at most
+$MLGITOPS_OPA_TIMEOUT seconds (default 10), with two retries.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .policies import PolicyLibrary
 os.environ.setdefault("RUST_BACKTRACE", "0")  # regorus's errors as one clean message, not a Rust backtrace
 PARSE_ERROR = re.compile(r"--> (?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+).*?error: (?P<message>[^\n]+)", re.S)
 RESULT_KINDS = ("deny", "warn")
+OPA_TIMEOUT_VARIABLE = "MLGITOPS_OPA_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,17 @@ class RegoEngine(Protocol):
         """For each input document, the violations of every rule under `data.mlgitops.<scope>`."""
 
 
-def _violations(scope: str, value: dict[str, Any]) -> list[Violation]:
+def _violations(scope: str, value: dict[str, Any], files: dict[str, str]) -> list[Violation]:
+    """`files`: package → policy file, to point at."""
     found = []
     for name, rules in sorted((value or {}).items()):
         for kind in RESULT_KINDS:
-            for item in rules.get(kind, []) if isinstance(rules, dict) else []:
+            items = rules.get(kind, []) if isinstance(rules, dict) else []
+            if not isinstance(items, list):  # `deny := true` is not a set of findings: refuse, never read it as none
+                package = f"mlgitops.{scope}.{name}"
+                raise _engine_error(f"{package}.{kind} is a {type(items).__name__}, not a set of findings (write "
+                                    f"`{kind} contains ... if`)", files.get(package, "policies"))
+            for item in items:
                 message = item.get("msg", "") if isinstance(item, dict) else str(item)
                 field = item.get("field") if isinstance(item, dict) else None
                 found.append(Violation(f"mlgitops.{scope}.{name}", kind, message, field))
@@ -60,6 +69,7 @@ class InProcessEngine:
     def __init__(self, library: PolicyLibrary):
         import regorus
 
+        self._files = {policy.package: policy.display for policy in library.files}
         self._engine = regorus.Engine()
         for policy in library.files:
             try:
@@ -74,22 +84,24 @@ class InProcessEngine:
             try:
                 answer = json.loads(self._engine.eval_query_as_json(f"data.mlgitops.{scope}"))
             except RuntimeError as exc:
-                raise _engine_error(f"policy evaluation failed: {_first_line(str(exc))}") from None
+                raise _located_error(str(exc), "policy evaluation failed", Code.POLICY_ENGINE) from None
             value = answer["result"][0]["expressions"][0]["value"] if answer.get("result") else {}
-            results.append(_violations(scope, value))
+            results.append(_violations(scope, value, self._files))
         return results
 
 
 class OpaServerEngine:
     """A running OPA server: the library is uploaded once, then each document is one query."""
 
-    def __init__(self, library: PolicyLibrary, url: str, timeout: float = 10.0):
+    def __init__(self, library: PolicyLibrary, url: str, timeout: float | None = None):
         from opa_client.opa import OpaClient
 
+        timeout = timeout or _opa_timeout()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _engine_error(f"--opa-url {url!r} is not an http(s) URL", "--opa-url")
         self.url = url
+        self._displays = {_policy_id(policy.display): policy.display for policy in library.files}
         self._client = OpaClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 80),
                                  ssl=parts.scheme == "https", timeout=timeout, retries=2)
         try:  # one cheap request first: an unreachable server fails at once, not once per policy file
@@ -112,22 +124,27 @@ class OpaServerEngine:
                 policy, exc = failed[0]
                 raise self._failure(exc, policy.display) from None
             pending = [policy for policy, _ in failed]
-        self.packages = {policy.package for policy in library.files}
+        self._files = {policy.package: policy.display for policy in library.files}
 
     def _check_packages(self, scope: str, value: dict[str, Any]) -> None:
         """Rules the server holds beyond this library would change the verdict: refuse rather than mix them in."""
         foreign = sorted(f"mlgitops.{scope}.{name}" for name in value or {}
-                         if f"mlgitops.{scope}.{name}" not in self.packages)
+                         if f"mlgitops.{scope}.{name}" not in self._files)
         if foreign:
             raise _engine_error(f"OPA server at {self.url} holds rule packages that are not in policies/: "
                                 f"{', '.join(foreign)}; use a server dedicated to this repository", "--opa-url")
 
     def _failure(self, exc: Exception, where: str) -> SpecError:
-        """OPA's compile errors carry their row and column; anything else is the server failing."""
-        for error in getattr(exc, "errors", None) or []:
+        """OPA's compile and evaluation errors carry their policy, row and column; anything else is the server
+        failing."""
+        for error in getattr(exc, "errors", None) or _response_errors(exc):
             location = error.get("location") if isinstance(error, dict) else None
             if location:
-                at = Location(where, location.get("row", 1), location.get("col", 1))
+                file = self._displays.get(location.get("file", ""), where)
+                at = Location(file, location.get("row", 1), location.get("col", 1))
+                if str(error.get("code", "")).startswith("eval_"):
+                    return SpecError([Diagnostic(Code.POLICY_ENGINE, at,
+                                                 f"policy evaluation failed: {error.get('message', '')}")])
                 return SpecError([Diagnostic(Code.POLICY, at, f"policy does not compile: {error.get('message', '')}")])
         return _engine_error(f"OPA server at {self.url} failed: {type(exc).__name__}: {_first_line(str(exc))}",
                              "--opa-url" if where == self.url else where)
@@ -136,11 +153,13 @@ class OpaServerEngine:
         results = []
         for document in documents:
             try:
-                answer = self._client.query_rule(document, f"mlgitops.{scope}")
+                # strict: a built-in's error fails the query (as on regorus) instead of leaving a `deny` undefined
+                answer = self._client.query_rule(document, f"mlgitops.{scope}",
+                                                 query_params={"strict-builtin-errors": "true"})
             except Exception as exc:  # noqa: BLE001
                 raise self._failure(exc, self.url) from None  # where: the server, not a policy file
             self._check_packages(scope, answer.get("result", {}))
-            results.append(_violations(scope, answer.get("result", {})))
+            results.append(_violations(scope, answer.get("result", {}), self._files))
         return results
 
 
@@ -152,12 +171,39 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), text)
 
 
-def _compile_error(text: str, display: str) -> SpecError:
+def _response_errors(exc: Exception) -> list:
+    """The `errors` of an OPA error response (HTTP 500 on an evaluation error), if the server sent any."""
+    try:
+        errors = exc.response.json().get("errors")  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 — no response, or not OPA's JSON
+        return []
+    return errors if isinstance(errors, list) else []
+
+
+def _opa_timeout() -> float:
+    value = os.environ.get(OPA_TIMEOUT_VARIABLE, "")
+    if not value:
+        return 10.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise _engine_error(f"{OPA_TIMEOUT_VARIABLE}={value!r} is not a positive number of seconds", "--opa-url")
+    return seconds
+
+
+def _located_error(text: str, what: str, code: Code, display: str = "policies") -> SpecError:
+    """regorus's errors start `--> file:line:col`, then the source line, then `error: message`."""
     match = PARSE_ERROR.search(text)
     if match:
         location = Location(match.group("file"), int(match.group("line")), int(match.group("col")))
-        return SpecError([Diagnostic(Code.POLICY, location, f"policy does not compile: {match.group('message')}")])
-    return SpecError([Diagnostic(Code.POLICY, Location(display), f"policy does not compile: {_first_line(text)}")])
+        return SpecError([Diagnostic(code, location, f"{what}: {match.group('message')}")])
+    return SpecError([Diagnostic(code, Location(display), f"{what}: {_first_line(text)}")])
+
+
+def _compile_error(text: str, display: str) -> SpecError:
+    return _located_error(text, "policy does not compile", Code.POLICY, display)
 
 
 def make_engine(library: PolicyLibrary, opa_url: str | None) -> RegoEngine:

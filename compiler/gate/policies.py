@@ -3,8 +3,9 @@
 Layout (one rule per file, conftest-style): `policies/spec/<rule>.rego` (package `mlgitops.spec.<rule>`),
 `policies/manifests/<rule>.rego` (package `mlgitops.manifests.<rule>`), helpers in `policies/lib/`, unit tests in
 `*_test.rego` beside each rule (never loaded by the gate). Teams add a rule by adding a file: no Python changes.
-Errors (`SpecError`, exit 2 — the gate fails closed): a file that does not parse (with its file:line:col), a rule
-without complete metadata, two rules with one id.
+Errors (`SpecError`, exit 2 — the gate fails closed): a file that does not parse (with its file:line:col), is not
+UTF-8 or cannot be read, a rule without complete metadata, a rule outside its directory's package (the gate would
+never evaluate it), two rules with one id.
 """
 
 from __future__ import annotations
@@ -50,10 +51,25 @@ def load_library(root: Path, display_root: Path) -> PolicyLibrary:
             continue
         display = path.resolve().relative_to(display_root.resolve()).as_posix() if path.is_relative_to(
             display_root) else path.as_posix()
-        text = path.read_text(encoding="utf-8")
+        try:
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as exc:
+            problems.append(Diagnostic(Code.FILE_UNREADABLE, Location(display), f"cannot read policy: {exc.strerror}"))
+            continue
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            problems.append(Diagnostic(Code.ENCODING, Location(display, line, column), "policy is not valid UTF-8"))
+            continue
         package = PACKAGE.search(text)
         if not package:
             problems.append(Diagnostic(Code.POLICY, Location(display), "no `package` declaration"))
+            continue
+        misplaced = _misplaced(package.group(1), path.parent.name)
+        if misplaced:
+            line = text.count("\n", 0, package.start()) + 1
+            problems.append(Diagnostic(Code.POLICY, Location(display, line), misplaced))
             continue
         rule = None
         if path.parent.name in SCOPES:
@@ -74,6 +90,16 @@ def load_library(root: Path, display_root: Path) -> PolicyLibrary:
     return PolicyLibrary(tuple(files))
 
 
+def _misplaced(package: str, folder: str) -> str | None:
+    """The gate evaluates `data.mlgitops.<scope>.<name>.deny` and `.warn` only: a rule in any other package would
+    silently never run, and a library file in a rule package would produce findings without metadata."""
+    if folder in SCOPES and not re.fullmatch(rf"mlgitops\.{folder}\.\w+", package):
+        return f"package {package} is never evaluated: rules in policies/{folder}/ belong in mlgitops.{folder}.<name>"
+    if folder not in SCOPES and re.match(rf"mlgitops\.({'|'.join(SCOPES)})(\.|$)", package):
+        return f"package {package} is for rules (policies/spec/, policies/manifests/), not policies/{folder}/"
+    return None
+
+
 def _rule_metadata(text: str, display: str, name: str) -> tuple[Rule | None, Diagnostic | None]:
     """The package-scoped `# METADATA` block: title, description (the rationale), custom id/severity/remediation."""
     lines = text.splitlines()
@@ -88,7 +114,13 @@ def _rule_metadata(text: str, display: str, name: str) -> tuple[Rule | None, Dia
     try:
         meta = yaml.safe_load("\n".join(block)) or {}
     except yaml.YAMLError as exc:
-        return None, Diagnostic(Code.POLICY, Location(display, start + 2), f"METADATA is not valid YAML: {exc}")
+        mark = getattr(exc, "problem_mark", None)  # in the block, whose lines lost their leading `# `
+        at = Location(display, start + 2 + mark.line, mark.column + 3) if mark else Location(display, start + 2)
+        return None, Diagnostic(Code.POLICY, at,
+                                f"METADATA is not valid YAML: {getattr(exc, 'problem', None) or exc}")
+    if not isinstance(meta, dict) or not isinstance(meta.get("custom") or {}, dict):
+        return None, Diagnostic(Code.POLICY, Location(display, start + 1),
+                                "METADATA must be a mapping (title, description, custom: {id, severity, remediation})")
     custom = meta.get("custom") or {}
     missing = [k for k in ("title", "description") if not meta.get(k)]
     missing += [f"custom.{k}" for k in ("id", "severity", "remediation") if not custom.get(k)]

@@ -232,7 +232,8 @@ def _compile_with_progress(console: Console, ws, **options):
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to FILE instead of stdout.")
 @click.option("--opa-url", metavar="URL", default=None,
-              help="Evaluate the policies on this OPA server instead of in process.")
+              help="Evaluate the policies on this OPA server instead of in process (each request waits at most "
+                   "$MLGITOPS_OPA_TIMEOUT seconds, default 10).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge dates (waiver expiry, validation age) as of this day, e.g. to see what expires next month.")
 @click.option("--shard", metavar="I/N", default=None,
@@ -253,6 +254,9 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
             chosen = Shard.parse(shard) if shard is not None else WHOLE
         except ValueError as exc:
             raise SpecError([Diagnostic(Code.USAGE, Location("--shard"), str(exc))]) from None
+        if output is not None:
+            # A run that cannot judge must not leave an earlier run's report (perhaps a pass) where this one's goes.
+            (ws.root / output).unlink(missing_ok=True)
         result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,
                           jobs=ctx.obj["jobs"])
         report = REPORT_FORMATS[report_format](result)

@@ -14,7 +14,7 @@ SARIF_SHA256  := 1c49a0f2b60444c71bb14878e21e0d882198eff4c539861b133093ad89ed798
 # cdk8s runs on Node through jsii: use the supported Node that `make` installs, not the machine's.
 export JSII_NODE := $(abspath $(NODE))
 
-.PHONY: setup run test bench audit lint lock schemas golden clean
+.PHONY: setup run test bench fuzz audit lint lock schemas golden clean
 .DEFAULT_GOAL := run
 
 setup: $(VENV)/.installed $(NODE)
@@ -55,6 +55,10 @@ test: setup $(SARIF_SCHEMA)
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Coverage-guided fuzzing of load → validate → merge for FUZZ_SECONDS (default 60); a crash leaves its input in .fuzz/.
+fuzz: setup
+	$(BIN)/python tools/fuzz.py
 
 # The pinned set (both lock files) against PyPI's advisory data. --strict: a package that could not be audited
 # fails the run, so an unreachable advisory source never reads as "no known vulnerabilities".

@@ -3,14 +3,19 @@
 Input: a file path. Output: `Document` (plain dicts/lists/scalars, `SourceMap`). Errors (`SpecError`): file too
 large, not UTF-8, YAML syntax, duplicate keys, several documents, a top level that is not a mapping, non-string
 keys, explicit tags beyond the YAML core schema, and aliases that expand past a node budget (alias bombs).
-Only the round-trip loader of ruamel.yaml is used: it never constructs Python objects from tags.
+Only the round-trip loader of ruamel.yaml is used: it never constructs Python objects from tags. Whatever ruamel
+raises on hostile input (a forbidden character, a value or key its constructor can't build, a comment its scanner
+can't place) becomes a YAML syntax diagnostic, not a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +23,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLWarning
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from .errors import Code, Diagnostic, Location, SpecError
 
@@ -27,8 +33,12 @@ MAX_FILE_BYTES = 1024 * 1024
 # A spec has a few hundred nodes; anything past this is an alias bomb or a generated monster.
 MAX_NODES = 20_000
 MAX_DEPTH = 40
+# What ruamel's constructor raises, unmarked, on a value it can't build: a scalar its tag can't read (`!!float abc`,
+# `!!bool x`, 5000 digits), a tag on the wrong kind of node (`!!set x`, `!!str [1]`), a key it can't hash.
+UNCONSTRUCTIBLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 # Explicit tags that only restate what the core schema would infer anyway.
 CORE_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 FieldPath = tuple[str | int, ...]
 
@@ -122,14 +132,20 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        documents = list(yaml.load_all(text))
+        with _quiet():
+            documents = list(yaml.load_all(text))
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         key = re.search(r'found duplicate key "([^"]*)"', str(exc))
         first = exc.context_mark.line + 1 if exc.context_mark else "?"
-        name = f' "{key.group(1)}"' if key else ""
+        name = ""
+        if key:  # a key with a line break is shown escaped: the diagnostic stays on one line
+            name = f' "{key[1]}"' if key[1].isprintable() else f" {key[1]!r}"
         raise fail(Code.DUPLICATE_KEY, f"duplicate key{name} (the mapping starts on line {first})",
                    mark.line + 1, mark.column + 1) from None
+    except ReaderError as exc:  # NUL and other characters YAML forbids: raised before parsing, without a mark
+        raise fail(Code.YAML_SYNTAX, f"invalid YAML: character U+{exc.character:04X} is not allowed in YAML",
+                   *_line_col(text, exc.position)) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -137,9 +153,13 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
         raise fail(Code.YAML_SYNTAX, f"invalid YAML: {problem}", line, column) from None
     except RecursionError:
         raise fail(Code.YAML_SYNTAX, "invalid YAML: nesting is too deep") from None
-    except ValueError as exc:  # a scalar that can't be constructed: `!!float abc`, a 5000-digit integer
-        line, column = _unconstructible_scalar(text)
-        raise fail(Code.YAML_SYNTAX, f"invalid YAML value: {exc}", line, column) from None
+    except AssertionError:  # ruamel's scanner asserts on a comment line followed by a `|`/`>` block with a comment
+        raise fail(Code.YAML_SYNTAX, "invalid YAML: the parser cannot place a comment; move a comment that follows "
+                   "a `|` or `>` indicator to a line of its own") from None
+    except UNCONSTRUCTIBLE as exc:
+        detail = exc if isinstance(exc, ValueError) else "a tag or a key that does not fit its content"
+        line, column = _unconstructible_node(text)
+        raise fail(Code.YAML_SYNTAX, f"invalid YAML value: {detail}", line, column) from None
 
     if len(documents) > 1:
         raise fail(Code.MULTIPLE_DOCUMENTS, f"file holds {len(documents)} YAML documents; write one per file")
@@ -161,22 +181,45 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _unconstructible_scalar(text: str) -> tuple[int, int]:
-    """Line and column of the first scalar that fails to construct on its own (1:1 if none does alone)."""
-    yaml = YAML(typ="rt")
-    pending = list(yaml.compose_all(text))
-    while pending:
-        node = pending.pop(0)
-        if isinstance(node, ScalarNode):
-            try:
-                yaml.constructor.construct_object(node, deep=True)
-            except ValueError:
-                return node.start_mark.line + 1, node.start_mark.column + 1
-        elif isinstance(node, MappingNode):
-            pending += [part for pair in node.value for part in pair]
-        elif isinstance(node, SequenceNode):
-            pending += node.value
-    return 1, 1
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """ruamel warns on stderr about valid YAML (a reused anchor): that would break the one-line diagnostics."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", YAMLWarning)
+        yield
+
+
+def _unconstructible_node(text: str) -> tuple[int, int]:
+    """Line and column of the innermost node that fails to construct on its own; for a mapping whose parts all
+    construct, of its first key that is a mapping or a list (ruamel can't hash one that holds another). 1:1 if
+    nothing fails alone."""
+
+    def fails(node: Any) -> bool:
+        try:
+            YAML(typ="rt").constructor.construct_object(node, deep=True)  # a fresh one: a failure leaves state
+        except Exception:  # whatever it raises, this node is, or holds, what load() could not build
+            return True
+        return False
+
+    culprit, seen = None, set()
+    with _quiet():
+        for document in YAML(typ="rt").compose_all(text):  # lazily: documents after the failing one may not parse
+            if fails(document):
+                culprit = document
+                break
+        while culprit is not None:
+            seen.add(id(culprit))  # anchors can make a node its own descendant
+            parts = ([part for pair in culprit.value for part in pair] if isinstance(culprit, MappingNode)
+                     else culprit.value if isinstance(culprit, SequenceNode) else [])
+            inner = next((part for part in parts if id(part) not in seen and fails(part)), None)
+            if inner is None:
+                break
+            culprit = inner
+    if culprit is None:
+        return 1, 1
+    if isinstance(culprit, MappingNode):
+        culprit = next((key for key, _ in culprit.value if not isinstance(key, ScalarNode)), culprit)
+    return culprit.start_mark.line + 1, culprit.start_mark.column + 1
 
 
 class _Converter:
@@ -218,6 +261,10 @@ class _Converter:
             return None
         if tag and tag not in CORE_TAGS:
             self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} is not allowed in a spec", path)
+            return None
+        if tag and tag not in COLLECTION_TAGS and isinstance(node, (CommentedMap, CommentedSeq)):
+            # `!!str [1, 2]`: ruamel keeps the list, with neither a string nor the positions of its items
+            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} does not fit a mapping or a list", path)
             return None
         if isinstance(node, CommentedMap):
             return self._mapping(node, path, depth)
@@ -261,6 +308,8 @@ def dotted(path: FieldPath) -> str:
     """`("serving", "replicas", "min")` → `serving.replicas.min`; list items as `secrets[0].name`."""
     out = ""
     for part in path:
+        if isinstance(part, str) and not part.isprintable():  # a key with a line break would break the diagnostic line
+            part = repr(part)
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 

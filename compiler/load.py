@@ -10,9 +10,11 @@ can't place) becomes a YAML syntax diagnostic, not a traceback.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime
 import hashlib
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -38,6 +40,11 @@ MAX_DEPTH = 40
 UNCONSTRUCTIBLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 # Explicit tags that only restate what the core schema would infer anyway.
 CORE_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+# A clue in the parser's message → what to do about it.
+SYNTAX_HINTS = {"'\\t'": "; YAML is indented with spaces, never tabs",
+                "expected <block end>": "; check this line's indentation against the lines above it"}
+# ruamel's types for YAML values that have no JSON equivalent, by the tag that makes them
+NON_JSON_TAGS = {"bytes": "!!binary", "CommentedSet": "!!set", "CommentedOrderedMap": "!!omap", "set": "!!set"}
 COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 FieldPath = tuple[str | int, ...]
@@ -117,12 +124,16 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
         raw = path.read_bytes() if raw is None else raw
     except OSError as exc:
         raise fail(Code.FILE_UNREADABLE, f"cannot read file: {exc.strerror or exc}") from None
+    wide = _wide_encoding(raw)
+    if wide:
+        raise fail(Code.ENCODING, f"file is {wide}, not UTF-8; save it as UTF-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise fail(Code.ENCODING, "file is not valid UTF-8", line, column) from None
+        raise fail(Code.ENCODING, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02X}); save it as UTF-8",
+                   line, column) from None
 
     # The parser recurses per flow bracket: refuse a run of openers before it spends seconds failing on it.
     brackets = re.search(r"[\[{]" + r"\s*[\[{]" * MAX_DEPTH, text)
@@ -149,6 +160,11 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        opened = exc.context_mark
+        if exc.problem and exc.context and opened and opened.line != mark.line:
+            # what was left open, and where: the problem is often only where the file ran out
+            problem += f" ({exc.context.strip()} at line {opened.line + 1}, column {opened.column + 1})"
+        problem += next((hint for clue, hint in SYNTAX_HINTS.items() if clue in problem), "")
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise fail(Code.YAML_SYNTAX, f"invalid YAML: {problem}", line, column) from None
     except RecursionError:
@@ -158,6 +174,8 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
                    "a `|` or `>` indicator to a line of its own") from None
     except UNCONSTRUCTIBLE as exc:
         detail = exc if isinstance(exc, ValueError) else "a tag or a key that does not fit its content"
+        if digits := re.search(r"limit \((\d+) digits\).*has (\d+) digits", str(exc)):
+            detail = f"a number of {digits[2]} digits (the limit is {digits[1]})"
         line, column = _unconstructible_node(text)
         raise fail(Code.YAML_SYNTAX, f"invalid YAML value: {detail}", line, column) from None
 
@@ -175,6 +193,18 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
     if data:  # a missing top-level section points at the document's first key, not at a comment above it
         converter.locations[()] = converter.locations[(next(iter(data)),)]
     return Document(display, data, SourceMap(display, converter.locations), hashlib.sha256(raw).hexdigest())
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """UTF-16 or UTF-32, by its byte-order mark or (without one) by the NUL bytes that ASCII text has in it."""
+    for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                      (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        if raw.startswith(bom):
+            return name
+    sample = raw[:64]
+    if len(sample) >= 8 and sample.count(0) * 4 >= len(sample):  # 'a\0b\0' or 'a\0\0\0': never UTF-8 text
+        return "UTF-32" if sample.count(0) * 4 >= len(sample) * 3 else "UTF-16"
+    return None
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -257,14 +287,14 @@ class _Converter:
         if isinstance(node, TaggedScalar):
             if tag in CORE_TAGS:
                 return str(node.value)
-            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} is not allowed in a spec", path)
+            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {_shown(tag)} is not allowed in a spec", path)
             return None
         if tag and tag not in CORE_TAGS:
-            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} is not allowed in a spec", path)
+            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {_shown(tag)} is not allowed in a spec", path)
             return None
         if tag and tag not in COLLECTION_TAGS and isinstance(node, (CommentedMap, CommentedSeq)):
             # `!!str [1, 2]`: ruamel keeps the list, with neither a string nor the positions of its items
-            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {tag} does not fit a mapping or a list", path)
+            self.problem(Code.FORBIDDEN_TAG, f"YAML tag {_shown(tag)} does not fit a mapping or a list", path)
             return None
         if isinstance(node, CommentedMap):
             return self._mapping(node, path, depth)
@@ -284,8 +314,10 @@ class _Converter:
             except (KeyError, TypeError):  # keys brought in by a `<<` merge have no position of their own
                 line, column = node.lc.line, node.lc.col
             if not isinstance(key, str):
-                self._record(path + (str(key),), line, column)
-                self.problem(Code.NON_STRING_KEY, f"key {key!r} is not a string; quote it", path + (str(key),))
+                written, what = _yaml_value(key)
+                self._record(path + (written,), line, column)
+                quote = "" if what == "a list" else f'; quote it: "{written}"'
+                self.problem(Code.NON_STRING_KEY, f"key {written} is {what}, not a string{quote}", path + (written,))
                 continue
             self._record(path + (key,), line, column)
             result[key] = self.convert(node[key], path + (key,), depth + 1)
@@ -300,8 +332,25 @@ class _Converter:
             return float(value)
         if isinstance(value, (datetime.date, datetime.datetime)):
             return value
-        self.problem(Code.FORBIDDEN_TAG, f"a {type(value).__name__} value is not allowed in a spec", path)
+        tag = NON_JSON_TAGS.get(type(value).__name__, type(value).__name__)
+        self.problem(Code.FORBIDDEN_TAG, f"a {tag} value is not allowed in a spec", path)
         return None
+
+
+def _shown(tag: str) -> str:
+    """A tag as it is written: `!!python/object`, not `tag:yaml.org,2002:python/object`."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _yaml_value(key: Any) -> tuple[str, str]:
+    """A non-string key as YAML reads it (`true`, `null`, `1`, `[a, b]`) and what kind of value that is."""
+    if isinstance(key, bool) or key is None:
+        return json.dumps(key), "a boolean" if isinstance(key, bool) else "null"
+    if isinstance(key, (int, float)):
+        return json.dumps(key), "a number"
+    if isinstance(key, tuple):
+        return json.dumps(list(key), default=str), "a list"
+    return str(key), f"a {type(key).__name__}"
 
 
 def dotted(path: FieldPath) -> str:

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,9 @@ def _loaded(name: str) -> Document:
 ENVIRONMENTS = {Path(name).stem: EnvironmentDoc(Path(name).stem, validate(Environment, d.data, d.source), d)
                 for name in ENV_FILES for d in [_loaded(name)]}
 SYSTEMS = {name: _loaded(name) for name in SPECS}
+
+# A warning would print on stderr between the one-line diagnostics: here it fails the test like an exception.
+pytestmark = pytest.mark.filterwarnings("error")
 
 DIAGNOSTIC = re.compile(r"^[^:\s]+:\d+:\d+: .*\[[EW]\d{3}\]$")
 SUMMARY = re.compile(r"^mlgitops: (\d+) problems? found; nothing was written$")
@@ -92,9 +94,7 @@ def passes(name: str, raw: bytes) -> list[Any]:
 
 def assert_model_or_clean_error(name: str, raw: bytes) -> None:
     try:
-        with warnings.catch_warnings():  # a warning would print on stderr, past the one-line diagnostics
-            warnings.simplefilter("error")
-            models = passes(name, raw)
+        models = passes(name, raw)
     except SpecError as exc:
         assert_clean(exc, {**ORIGINAL, name: raw})
     else:

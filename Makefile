@@ -70,7 +70,7 @@ audit: setup
 
 # Maintainer targets.
 lint: setup
-	$(BIN)/ruff check compiler tests bench
+	$(BIN)/ruff check compiler tests bench tools
 
 lock: setup
 	$(BIN)/uv pip compile --quiet --python $(BIN)/python --generate-hashes requirements.in -o requirements.lock

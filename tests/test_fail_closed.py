@@ -294,7 +294,8 @@ def test_waivers_with_a_yaml_error_fail_at_their_line(repo: Path) -> None:
     # the parser meets the problem at the next line's `reason:`
     line = line_of(repo, "spec/recommender.yaml", "[CKV_K8S_43") + 1
     assert_fails_closed(check(repo), repo, rf"spec/recommender.yaml:{line}:11: invalid YAML: expected ',' or '\]', "
-                                           r"but got ':' \[E101\]")
+                                           rf"but got ':' \(while parsing a flow sequence at line {line - 1}, "
+                                           r"column 11\) \[E101\]")
 
 
 def test_a_waiver_with_a_malformed_date_fails_at_its_line(repo: Path) -> None:

@@ -53,7 +53,7 @@ class Workspace:
 
     def display(self, path: Path) -> str:
         """Paths in messages and annotations are relative to the repository root (as written: links not followed)."""
-        for written, root in ((Path(os.path.normpath(path.absolute())), self.root.absolute()),
+        for written, root in ((Path(os.path.normpath(path.absolute())), Path(os.path.normpath(self.root.absolute()))),
                               (path.resolve(), self.root.resolve())):
             if written.is_relative_to(root):
                 return written.relative_to(root).as_posix()
@@ -104,7 +104,7 @@ def _refuse_links_out_of(ws: Workspace, path: Path) -> None:
     """A file in the repository that links outside it would let a pull request have CI read any file of the
     runner and quote it in error messages. (A path outside the repository named on the command line is the
     caller's own choice.)"""
-    inside = Path(os.path.normpath(path.absolute())).is_relative_to(ws.root.absolute())
+    inside = Path(os.path.normpath(path.absolute())).is_relative_to(os.path.normpath(ws.root.absolute()))
     if inside and not path.resolve().is_relative_to(ws.root.resolve()):
         raise SpecError([Diagnostic(Code.UNSAFE_PATH, Location(ws.display(path)),
                                     "is a symbolic link to a file outside the repository; refused")])

@@ -22,6 +22,9 @@ LOCK_NAME = ".mlgitops-compile.lock"
 
 @contextmanager
 def exclusive(root: Path, timeout: float, on_wait: Callable[[str], None]) -> Iterator[None]:
+    if not root.is_dir():  # nothing to write into: let the run say what is missing
+        yield
+        return
     path = root / LOCK_NAME
     deadline = time.monotonic() + timeout
     said = False

@@ -213,3 +213,10 @@ def test_two_concurrent_compiles_are_serialised(trees):
     assert tree(repo / "generated") == new
     assert not list(repo.glob(".mlgitops-staging-*"))
     assert not (repo / LOCK).exists()
+
+
+def test_a_missing_repository_root_is_reported_as_missing_input_not_as_a_lock_problem(tmp_path):
+    result = run_cli(tmp_path / "nowhere", "compile", "--offline")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "environments:1:1: no environments directory [E305]"
+    assert not (tmp_path / "nowhere").exists()

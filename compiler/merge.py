@@ -19,7 +19,9 @@ from typing import Any
 from .errors import Code, Diagnostic, SpecError
 from .load import Document, FieldPath, SourceMap, dotted
 from .model import Environment, MLSystem
+from .model.units import CADENCES
 from .validate import suggest, validate
+from .windows import Hours, first_outside, place
 
 # Sections a default may only refine, never create.
 WORKLOAD_SECTIONS = ("model", "training", "serving")
@@ -107,8 +109,9 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
         raise SpecError([replace(d, message=f"{d.message} ({context})") if d.location.file != document.file else d
                          for d in exc.diagnostics]) from None
     problems = _environment_rules(spec, environment, source)
-    if problems:
-        raise SpecError(problems)
+    spec, window_problems = _scheduled_in_window(spec, environment, source)
+    if problems or window_problems:
+        raise SpecError(problems + window_problems)
     return MergedSystem(spec.metadata.name, spec, environment, merged, source, _hash(merged, env_doc.data),
                         document.sha256)
 
@@ -133,6 +136,40 @@ def _environment_rules(spec: MLSystem, environment: EnvironmentDoc, source: Sour
                                    f"environment {environment.name!r} has no secretStore to fetch secrets from "
                                    f"(set secretStore in {environment.document.file})", "secrets"))
     return problems
+
+
+def _scheduled_in_window(spec: MLSystem, environment: EnvironmentDoc,
+                         source: SourceMap) -> tuple[MLSystem, list[Diagnostic]]:
+    """`training.window` against the region's hours: a cadence (daily, weekly) is placed at the window's start, a
+    cron schedule must start every run inside it. The zone the schedule is read in is written into the spec, for
+    the CronJob or CronWorkflow to run it in the same zone it was checked in."""
+    training = spec.training
+    if training is None or training.schedule is None:
+        return spec, []
+    region = environment.spec.cluster.region
+    table = environment.spec.scheduling_windows.get(region)
+    zone = training.time_zone or (table.time_zone if table else None)
+    schedule, problems = training.schedule, []
+    if training.window is not None:
+        named = training.window in ("low-carbon", "off-peak")
+        written = ((table.low_carbon if training.window == "low-carbon" else table.off_peak) if table else []
+                   ) if named else [training.window]
+        window_zone = table.time_zone if named and table else zone or "UTC"
+        field = "lowCarbon" if training.window == "low-carbon" else "offPeak"
+        if not written:
+            problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("training", "window")),
+                                       f"environment {environment.name!r} declares no {training.window} hours for "
+                                       f"region {region!r} (schedulingWindows.{region}.{field} in "
+                                       f"{environment.document.file})", "training.window"))
+        elif schedule in CADENCES:
+            schedule, zone = place(schedule, [Hours.parse(h) for h in written]), window_zone
+        elif outside := first_outside(schedule, zone or "UTC", [Hours.parse(h) for h in written], window_zone):
+            problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("training", "schedule")),
+                                       f"the run of {outside:%a %d %b %Y %H:%M} {outside.tzname()} starts outside "
+                                       f"the {training.window if named else 'window'} hours {', '.join(written)} "
+                                       f"({window_zone}) in environment {environment.name!r}", "training.schedule"))
+    placed = training.model_copy(update={"schedule": schedule, "time_zone": zone})
+    return spec.model_copy(update={"training": placed}), problems
 
 
 def _fixed_field_problems(data: dict[str, Any], source: SourceMap, root: FieldPath,

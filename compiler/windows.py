@@ -23,7 +23,6 @@ from cronsim import CronSim
 from .model.units import cron_expression
 
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
-CADENCES = ("daily", "weekly")
 YEAR = 2025
 
 

@@ -6,8 +6,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from compiler.windows import Hours, first_outside, place
+from conftest import edit, run_cli, schema_errors
 
 
 def minutes(text: str) -> int:
@@ -71,3 +73,86 @@ def test_a_range_among_several_is_enough():
     assert first_outside("0 13 * * 1-5", "Europe/Dublin", windows, "Europe/Dublin") is None
     assert first_outside("@daily", "Europe/Dublin", windows, "Europe/Dublin") == datetime(
         2025, 1, 1, 0, 0, tzinfo=ZoneInfo("Europe/Dublin"))
+
+
+# --- through the compiler: the environment's table, the spec's window, the rendered schedule and zone -------------
+
+REC, FRAUD = "spec/recommender.yaml", "spec/fraud-scorer.yaml"
+WINDOWS = ("schedulingWindows:\n  eu-west-1:\n    timeZone: Europe/Dublin\n"
+           "    lowCarbon: [\"01:00-05:00\", \"12:00-15:00\"]\n    offPeak: [\"22:00-06:00\"]\n")
+
+
+@pytest.fixture
+def windowed(repo):
+    for env in ("dev", "staging", "prod"):
+        path = repo / "environments" / f"{env}.yaml"
+        path.write_text(path.read_text() + WINDOWS)
+    return repo
+
+
+def generated(repo, env: str, system: str, kind: str) -> dict:
+    """The training object of a kind (CronJob, CronWorkflow) for a system in an environment."""
+    return yaml.safe_load((repo / "generated" / env / system / f"{kind}-{system}-train.yaml").read_text())
+
+
+def test_a_weekly_low_carbon_schedule_is_placed_at_the_window_start_in_the_region_zone(windowed):
+    edit(windowed, REC, '  schedule: "0 3 * * 0"\n', "  schedule: weekly\n  window: low-carbon\n")
+    result = run_cli(windowed, "compile", "--offline")
+    assert result.exit_code == 0, result.stderr
+    for env in ("dev", "staging", "prod"):
+        workflow = generated(windowed, env, "recommender", "cronworkflow")
+        assert (workflow["spec"]["schedule"], workflow["spec"]["timezone"]) == ("0 1 * * 0", "Europe/Dublin")
+        assert schema_errors(workflow) == []
+
+
+def test_a_cron_job_inside_the_off_peak_hours_runs_in_the_region_zone(windowed):
+    edit(windowed, FRAUD, '  schedule: "30 1 * * *"\n', '  schedule: "30 1 * * *"\n  window: off-peak\n')
+    assert run_cli(windowed, "compile", "--offline").exit_code == 0
+    cron_job = generated(windowed, "prod", "fraud-scorer", "cronjob")
+    assert (cron_job["spec"]["schedule"], cron_job["spec"]["timeZone"]) == ("30 1 * * *", "Europe/Dublin")
+    assert schema_errors(cron_job) == []
+
+
+def test_a_cron_schedule_outside_its_window_is_an_error_at_the_schedule(windowed):
+    edit(windowed, REC, '  schedule: "0 3 * * 0"\n', '  schedule: "0 6 * * 0"\n  window: low-carbon\n')
+    result = run_cli(windowed, "validate")
+    assert result.exit_code == 2
+    line = windowed.joinpath(REC).read_text().splitlines().index('  schedule: "0 6 * * 0"') + 1
+    assert result.stderr.splitlines()[0] == (
+        f"{REC}:{line}:3: training.schedule: the run of Sun 05 Jan 2025 06:00 GMT starts outside the low-carbon hours "
+        "01:00-05:00, 12:00-15:00 (Europe/Dublin) in environment 'dev' [E204]")
+
+
+def test_a_utc_schedule_is_checked_against_the_window_in_its_own_zone(windowed):
+    # 04:30 UTC is 04:30 in Dublin in winter, inside 01:00-05:00; 05:30 IST from 30 March 2025, outside
+    edit(windowed, REC, '  schedule: "0 3 * * 0"\n',
+         '  schedule: "30 4 * * 0"\n  timeZone: UTC\n  window: low-carbon\n')
+    result = run_cli(windowed, "validate")
+    assert "the run of Sun 30 Mar 2025 05:30 IST starts outside the low-carbon hours" in result.stderr
+
+
+def test_a_window_the_environment_does_not_declare_is_an_error_at_the_window(repo):
+    edit(repo, REC, '  schedule: "0 3 * * 0"\n', "  schedule: weekly\n  window: low-carbon\n")
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2
+    line = repo.joinpath(REC).read_text().splitlines().index("  window: low-carbon") + 1
+    assert result.stderr.splitlines()[0] == (
+        f"{REC}:{line}:3: training.window: environment 'dev' declares no low-carbon hours for region 'eu-west-1' "
+        "(schedulingWindows.eu-west-1.lowCarbon in environments/dev.yaml) [E204]")
+
+
+def test_a_cadence_needs_a_window(repo):
+    edit(repo, REC, '  schedule: "0 3 * * 0"\n', "  schedule: weekly\n")
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2
+    assert "training.schedule: schedule: weekly is placed inside training.window; set a window" in result.stderr
+
+
+def test_explicit_hours_in_the_spec_place_a_daily_run(repo):
+    edit(repo, FRAUD, '  schedule: "30 1 * * *"\n', '  schedule: daily\n  window: "23:15-04:00"\n')
+    assert run_cli(repo, "compile", "--offline").exit_code == 0
+    cron_job = generated(repo, "dev", "fraud-scorer", "cronjob")
+    # no region table and no zone given: the hours are UTC, and the CronJob says so rather than run in the
+    # controller's own zone
+    assert (cron_job["spec"]["schedule"], cron_job["spec"]["timeZone"]) == ("15 23 * * *", "UTC")
+    assert "timezone" not in generated(repo, "dev", "recommender", "cronworkflow")["spec"]  # no window: as before

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .base import SpecModel
-from .units import Cron, DnsLabel, DnsSubdomain, Duration
+from .units import Cron, DnsLabel, DnsSubdomain, Duration, HoursRange, TimeZone
 
 
 class Metadata(SpecModel):
@@ -115,6 +115,17 @@ class Pricing(SpecModel):
     """Hours in the month that monthly estimates are for (730 = 8760 / 12)."""
 
 
+class RegionWindows(SpecModel):
+    """When a region's grid is low-carbon and its prices off-peak, for `training.window`."""
+
+    time_zone: TimeZone
+    """The zone the hours below (and the schedules placed in them) are read in."""
+    low_carbon: list[HoursRange] = []
+    """Hours of low grid carbon intensity, e.g. [01:00-05:00, 12:00-15:00]."""
+    off_peak: list[HoursRange] = []
+    """Hours of off-peak prices, e.g. [22:00-06:00]."""
+
+
 class Environment(SpecModel):
     """One target cluster and the platform settings every system compiled for it shares."""
 
@@ -136,6 +147,8 @@ class Environment(SpecModel):
     monitoring: Monitoring = Monitoring()
     policy: Policy = Policy()
     pricing: Pricing = Pricing()
+    scheduling_windows: dict[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")], RegionWindows] = {}
+    """Per region (cluster.region): its time zone and its low-carbon and off-peak hours."""
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""
 

@@ -9,7 +9,19 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .base import RuleError, SpecModel
-from .units import CpuQuantity, Cron, DnsLabel, Duration, MemoryQuantity, Percent, PositiveInt
+from .units import (
+    CADENCES,
+    CpuQuantity,
+    Cron,
+    DnsLabel,
+    Duration,
+    HoursRange,
+    MemoryQuantity,
+    Percent,
+    PositiveInt,
+    Schedule,
+    TimeZone,
+)
 
 Image = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/:@-]*$", max_length=512,
                              description="container image reference: registry/repo:tag or @sha256:digest")]
@@ -158,8 +170,13 @@ class Training(SpecModel):
     command: list[str] = []
     args: list[str] = []
     env: EnvVars = {}
-    schedule: Cron | None = None
-    """Retraining cadence (cron); omit for a one-off run."""
+    schedule: Schedule | None = None
+    """Retraining cadence: cron, or daily/weekly placed at the start of `window`; omit for a one-off run."""
+    window: Literal["low-carbon", "off-peak"] | HoursRange | None = None
+    """When scheduled runs may start: the environment's low-carbon or off-peak hours for the cluster's region, or
+    hours written here (HH:MM-HH:MM)."""
+    time_zone: TimeZone | None = None
+    """The zone the schedule is read in; by default the region's (schedulingWindows), else UTC."""
     workers: PositiveInt = 1
     """More than 1 means distributed training (PyTorchJob)."""
     resources: Resources = Resources()
@@ -170,6 +187,15 @@ class Training(SpecModel):
     data: list[DataRef] = []
     max_runtime: Duration | None = None
     retries: Annotated[int, Field(ge=0, le=100)] = 2
+
+    @model_validator(mode="after")
+    def _cadence_needs_a_window(self) -> Training:
+        if self.schedule in CADENCES and self.window is None:
+            raise RuleError("schedule", f"schedule: {self.schedule} is placed inside training.window; set a window "
+                                        "(low-carbon, off-peak or HH:MM-HH:MM) or write a cron schedule")
+        if self.window is not None and self.schedule is None:
+            raise RuleError("window", "a window only places scheduled runs: set training.schedule")
+        return self
 
 
 class Replicas(SpecModel):

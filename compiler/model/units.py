@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
@@ -24,6 +25,7 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?(ms|s|m|h|d))+$")
 _DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _PERCENT = re.compile(r"^(\d+(\.\d+)?)%$")
 # Kubernetes CronJob understands these macros and the five-field form, but not Quartz extensions (L, W, #).
+CADENCES = ("daily", "weekly")
 CRON_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
 
@@ -91,6 +93,32 @@ MemoryQuantity = _string_type(_check_memory, _MEMORY.pattern, "memory: bytes wit
 Duration = _string_type(_check_duration, _DURATION.pattern, "duration: 150ms, 30s, 6h, 1h30m")
 Percent = _string_type(_check_percent, _PERCENT.pattern, "percentage: 99.9%")
 Cron = _string_type(_check_cron, r"^(@\w+|\S+( \S+){4})$", "cron schedule, five fields ('0 3 * * 0') or @daily")
+
+
+def _check_schedule(value: str) -> str:
+    return value if value in CADENCES else _check_cron(value)
+
+
+def _check_hours(value: str) -> str:
+    from ..windows import Hours  # the arithmetic lives with the windows; the spec only needs the check
+
+    Hours.parse(value)
+    return value
+
+
+def _check_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone: write e.g. Europe/Dublin or UTC") from None
+    return value
+
+
+# A training schedule may also be a cadence, which the compiler places inside the chosen window.
+Schedule = _string_type(_check_schedule, r"^(daily|weekly|@\w+|\S+( \S+){4})$",
+                        "cron schedule ('0 3 * * 0', @daily), or daily/weekly to be placed in training.window")
+HoursRange = _string_type(_check_hours, r"^\d\d:\d\d-\d\d:\d\d$", "hours of the day, HH:MM-HH:MM (22:00-06:00)")
+TimeZone = _string_type(_check_time_zone, r"^[A-Za-z_+-]+(/[A-Za-z0-9_+-]+)*$", "IANA time zone, e.g. Europe/Dublin")
 
 
 def _check_dns_label(value: str) -> str:

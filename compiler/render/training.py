@@ -77,6 +77,7 @@ class TrainingChart(SystemChart):
     def _cron_job(self) -> None:
         k8s.KubeCronJob(self, "cronjob", metadata=self._metadata(), spec=k8s.CronJobSpec(
             schedule=cron_expression(self.training.schedule),
+            time_zone=self.training.time_zone,  # the zone the schedule was checked against its window in
             concurrency_policy="Forbid",  # never two retrainings of the same model at once
             successful_jobs_history_limit=3,
             failed_jobs_history_limit=3,
@@ -108,6 +109,7 @@ class TrainingChart(SystemChart):
                                  "annotations": self.ctx.annotations()}, **body}
         custom_resource(self, "cronworkflow", "argoproj.io/v1alpha1", "CronWorkflow", self.workload, {"spec": {
             "schedule": cron_expression(self.training.schedule),
+            **({"timezone": self.training.time_zone} if self.training.time_zone else {}),
             "concurrencyPolicy": "Forbid",
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 3,

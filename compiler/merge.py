@@ -140,34 +140,41 @@ def _environment_rules(spec: MLSystem, environment: EnvironmentDoc, source: Sour
 
 def _scheduled_in_window(spec: MLSystem, environment: EnvironmentDoc,
                          source: SourceMap) -> tuple[MLSystem, list[Diagnostic]]:
-    """`training.window` against the region's hours: a cadence (daily, weekly) is placed at the window's start, a
-    cron schedule must start every run inside it. The zone the schedule is read in is written into the spec, for
-    the CronJob or CronWorkflow to run it in the same zone it was checked in."""
-    training = spec.training
-    if training is None or training.schedule is None:
+    """`training.window` against the region's hours, for the retraining schedule wherever it is written (training,
+    or the pipeline's trigger): a cadence (daily, weekly) is placed at the window's start, a cron schedule must start
+    every run inside it. The zone the schedule is read in is written into the spec, for the CronJob or CronWorkflow
+    to run it in the zone it was checked in."""
+    where = spec.scheduled_by
+    if not where:
         return spec, []
+    training, triggers = spec.training, spec.pipeline.triggers if spec.pipeline else None
+    schedule = triggers.schedule if where[0] == "pipeline" else training.schedule
     region = environment.spec.cluster.region
     table = environment.spec.scheduling_windows.get(region)
-    zone = training.time_zone or (table.time_zone if table else None)
-    schedule, problems = training.schedule, []
-    if training.window is not None:
-        named = training.window in ("low-carbon", "off-peak")
-        written = ((table.low_carbon if training.window == "low-carbon" else table.off_peak) if table else []
-                   ) if named else [training.window]
+    zone = ((triggers.time_zone if where[0] == "pipeline" else None) or (training and training.time_zone)
+            or (table.time_zone if table else None))
+    window, problems = training.window if training else None, []
+    if window is not None:
+        named = window in ("low-carbon", "off-peak")
+        written = ((table.low_carbon if window == "low-carbon" else table.off_peak) if table else []) if named \
+            else [window]
         window_zone = table.time_zone if named and table else zone or "UTC"
-        field = "lowCarbon" if training.window == "low-carbon" else "offPeak"
+        field = "lowCarbon" if window == "low-carbon" else "offPeak"
         if not written:
             problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("training", "window")),
-                                       f"environment {environment.name!r} declares no {training.window} hours for "
-                                       f"region {region!r} (schedulingWindows.{region}.{field} in "
+                                       f"environment {environment.name!r} declares no {window} hours for region "
+                                       f"{region!r} (schedulingWindows.{region}.{field} in "
                                        f"{environment.document.file})", "training.window"))
         elif schedule in CADENCES:
             schedule, zone = place(schedule, [Hours.parse(h) for h in written]), window_zone
         elif outside := first_outside(schedule, zone or "UTC", [Hours.parse(h) for h in written], window_zone):
-            problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("training", "schedule")),
+            problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(where),
                                        f"the run of {outside:%a %d %b %Y %H:%M} {outside.tzname()} starts outside "
-                                       f"the {training.window if named else 'window'} hours {', '.join(written)} "
-                                       f"({window_zone}) in environment {environment.name!r}", "training.schedule"))
+                                       f"the {window if named else 'window'} hours {', '.join(written)} "
+                                       f"({window_zone}) in environment {environment.name!r}", dotted(where)))
+    if where[0] == "pipeline":
+        placed = triggers.model_copy(update={"schedule": schedule, "time_zone": zone})
+        return spec.model_copy(update={"pipeline": spec.pipeline.model_copy(update={"triggers": placed})}), problems
     placed = training.model_copy(update={"schedule": schedule, "time_zone": zone})
     return spec.model_copy(update={"training": placed}), problems
 

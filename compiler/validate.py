@@ -44,7 +44,7 @@ def _diagnostic(model: type[BaseModel], error: dict[str, Any], source: SourceMap
         return Diagnostic(Code.MISSING_FIELD, source.locate(loc), f"missing required field {loc[-1]!r}", dotted(loc))
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, RuleError):
-        path = loc + (cause.field,)
+        path = loc + (cause.field if isinstance(cause.field, tuple) else (cause.field,))
         message, where = str(cause), source.locate(path)
         if cause.related and (other := source.locate(loc + (cause.related,))) != where:
             message += f"; {dotted(loc + (cause.related,))} is set at {other}"

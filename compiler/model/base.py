@@ -15,9 +15,10 @@ class SpecModel(BaseModel):
 
 
 class RuleError(ValueError):
-    """A cross-field rule broken inside a model; `field` names the sub-field the message should point at."""
+    """A cross-field rule broken inside a model; `field` names the sub-field the message should point at (a path,
+    such as `("steps", 2, "dependsOn", 0)`, for one deeper inside)."""
 
-    def __init__(self, field: str, message: str, related: str | None = None):
+    def __init__(self, field: str | tuple[str | int, ...], message: str, related: str | None = None):
         super().__init__(message)
         self.field = field
         self.related = related  # the other side of a conflict, named in the message when set elsewhere

@@ -9,23 +9,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .base import RuleError, SpecModel
+from .pipeline import Pipeline, StepKind
 from .units import (
     CADENCES,
-    CpuQuantity,
     Cron,
     DnsLabel,
     Duration,
     HoursRange,
-    MemoryQuantity,
     Percent,
     PositiveInt,
     Schedule,
     TimeZone,
 )
+from .workload import EnvVars, Gpu, GpuSharing, Image, Resources  # noqa: F401  (re-exported: renderers use them)
 
-Image = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/:@-]*$", max_length=512,
-                             description="container image reference: registry/repo:tag or @sha256:digest")]
-EnvVars = dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str]
 LabelMap = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")],
                 Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]]
 
@@ -67,13 +64,6 @@ class ScaleMetric(StrEnum):
     concurrency = "concurrency"
     rps = "rps"
     kafka_lag = "kafka-lag"
-
-
-class GpuSharing(StrEnum):
-    none = "none"
-    time_slicing = "time-slicing"
-    mps = "mps"
-    mig = "mig"
 
 
 class Metadata(SpecModel):
@@ -129,36 +119,6 @@ class Model(SpecModel):
         return None if self.version is not None else (self.alias or "champion")
 
 
-class Gpu(SpecModel):
-    count: Annotated[float, Field(gt=0)] = 1
-    """GPUs per pod; a fraction only with time-slicing or mps sharing."""
-    type: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")] | None = None
-    """GPU product (e.g. nvidia-a100-80gb); selects nodes through the environment's GPU label."""
-    sharing: GpuSharing = GpuSharing.none
-    mig_profile: Annotated[str, Field(pattern=r"^[1-7]g\.\d+gb$")] | None = None
-    """MIG profile such as 1g.10gb; required with sharing: mig."""
-    dra: bool = False
-    """Request the device through a DRA ResourceClaimTemplate instead of a device-plugin limit."""
-
-    @model_validator(mode="after")
-    def _sharing_rules(self) -> Gpu:
-        if self.sharing is GpuSharing.mig and not self.mig_profile:
-            raise RuleError("sharing", "sharing: mig needs migProfile (e.g. 1g.10gb)")
-        if self.mig_profile and self.sharing is not GpuSharing.mig:
-            raise RuleError("migProfile", "migProfile is only used with sharing: mig")
-        if self.sharing is GpuSharing.mig and self.count > 7:
-            raise RuleError("count", f"a MIG-partitioned GPU has at most 7 instances; count is {self.count:g}")
-        if self.count != int(self.count) and self.sharing in (GpuSharing.none, GpuSharing.mig):
-            raise RuleError("count", f"a fractional GPU count ({self.count:g}) needs sharing: time-slicing or mps")
-        return self
-
-
-class Resources(SpecModel):
-    cpu: CpuQuantity = "1"
-    memory: MemoryQuantity = "2Gi"
-    gpu: Gpu | None = None
-
-
 class DataRef(SpecModel):
     name: DnsLabel
     uri: Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]
@@ -193,8 +153,6 @@ class Training(SpecModel):
         if self.schedule in CADENCES and self.window is None:
             raise RuleError("schedule", f"schedule: {self.schedule} is placed inside training.window; set a window "
                                         "(low-carbon, off-peak or HH:MM-HH:MM) or write a cron schedule")
-        if self.window is not None and self.schedule is None:
-            raise RuleError("window", "a window only places scheduled runs: set training.schedule")
         return self
 
 
@@ -366,6 +324,8 @@ class MLSystem(SpecModel):
     training: Training | None = None
     serving: Serving | None = None
     monitoring: Monitoring = Monitoring()
+    pipeline: Pipeline | None = None
+    """Training as a DAG of steps (validate-data → train → evaluate → register) and its triggers."""
     secrets: list[SecretRef] = []
     environments: dict[DnsLabel, dict[str, Any] | None] = {}
     """Per-environment overrides of any field above (deep merge; null removes a field)."""
@@ -380,8 +340,41 @@ class MLSystem(SpecModel):
         if (self.serving is not None and self.serving.runtime is Runtime.kserve and self.serving.image is None
                 and self.model is not None and self.model.format is ModelFormat.custom):
             raise RuleError("serving", "a custom model format needs serving.image (the predictor container)")
+        self._pipeline_rules()
+        if self.training is not None and self.training.window is not None and not self.scheduled_by:
+            raise RuleError(("training", "window"), "a window only places scheduled runs: set training.schedule "
+                                                    "(or pipeline.triggers.schedule)")
         names = [secret.name for secret in self.secrets]
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate:
             raise RuleError("secrets", f"secret name {duplicate!r} is declared twice")
         return self
+
+    @property
+    def scheduled_by(self) -> tuple[str, ...]:
+        """Where the retraining schedule is written: the pipeline's trigger, or training.schedule (empty: none)."""
+        if self.pipeline is not None and self.pipeline.triggers.schedule is not None:
+            return ("pipeline", "triggers", "schedule")
+        if self.training is not None and self.training.schedule is not None:
+            return ("training", "schedule")
+        return ()
+
+    def _pipeline_rules(self) -> None:
+        training = self.training
+        if self.pipeline is None:
+            return
+        if training is not None and training.schedule is not None:
+            raise RuleError(("training", "schedule"), "with a pipeline, training runs as its train step: schedule "
+                                                      "it with pipeline.triggers.schedule")
+        if self.pipeline.of_kind(StepKind.train) and training is None:
+            raise RuleError("pipeline", "a train step runs the training section: add one")
+        for kind in (StepKind.evaluate, StepKind.register):
+            if self.pipeline.of_kind(kind) and self.model is None:
+                raise RuleError("pipeline", f"a {kind.value} step works on the registered model: add model.name")
+        if self.pipeline.triggers.on_drift and self.monitoring.drift is None:
+            raise RuleError(("pipeline", "triggers", "onDrift"), "onDrift needs the drift check of monitoring.drift")
+        schedule = self.pipeline.triggers.schedule
+        if schedule in CADENCES and (training is None or training.window is None):
+            raise RuleError(("pipeline", "triggers", "schedule"),
+                            f"schedule: {schedule} is placed inside training.window; set a window (low-carbon, "
+                            "off-peak or HH:MM-HH:MM) or write a cron schedule")

@@ -96,6 +96,8 @@ class Estimate:
     serving_max: Usage | None = None  # per month at replicas.max
     training: Usage | None = None  # per month, scheduled training
     training_runs_per_month: float | None = None
+    training_run: Usage | None = None  # one scheduled run
+    training_when: str | None = None  # the window, the schedule placed in it and its zone
     training_once: Usage | None = None  # one run of a one-off training
     training_runtime: str | None = None  # maxRuntime, or DEFAULT_RUNTIME
     training_runtime_assumed: bool = False  # no maxRuntime: DEFAULT_RUNTIME per run
@@ -180,11 +182,15 @@ def estimate(system: MergedSystem) -> Estimate:
         t = spec.training
         runtime = t.max_runtime or DEFAULT_RUNTIME
         parts.update(training_runtime=runtime, training_runtime_assumed=t.max_runtime is None)
-        if t.schedule is not None:
-            runs = runs_per_month(t.schedule, month)
+        schedule, zone = spec.retraining
+        if schedule is not None:
+            runs = runs_per_month(schedule, month)
             busy = min(runs * _hours(runtime), month)  # concurrencyPolicy: Forbid
             parts.update(training_runs_per_month=runs,
-                         training=usage(busy * t.workers, t.resources, t.resources.gpu, environment))
+                         training=usage(busy * t.workers, t.resources, t.resources.gpu, environment),
+                         training_run=usage(_hours(runtime) * t.workers, t.resources, t.resources.gpu, environment),
+                         training_when=f"{t.window + ', ' if t.window else ''}{cron_expression(schedule)}"
+                                       f"{' ' + zone if zone else ''}")
         else:
             parts["training_once"] = usage(_hours(runtime) * t.workers, t.resources, t.resources.gpu, environment)
     if spec.monitoring.drift is not None:
@@ -239,7 +245,9 @@ def _cells(e: Estimate) -> list[str]:
     runtime = f"{e.training_runtime}{'*' if e.training_runtime_assumed else ''}"
     training = ""
     if e.training is not None:
-        training = f"{money(e.training.cost, c)} /mo ({e.training_runs_per_month:.3g} runs × {runtime})"
+        each = f", {money(e.training_run.cost, c)} each" if e.training_run is not None else ""
+        training = (f"{money(e.training.cost, c)} /mo ({e.training_runs_per_month:.3g} runs × {runtime}{each}; "
+                    f"{e.training_when})")
     elif e.training_once is not None:
         training = f"{money(e.training_once.cost, c)} once ({runtime})"
     drift = money(e.drift.cost, c) if e.drift is not None else ""

@@ -40,7 +40,14 @@ CONTEXT_LINES = 2
 GIT_TIMEOUT_SECONDS = 120
 # GitHub refuses comments over 65,536 characters; past this, sections are listed without their diff bodies.
 MARKDOWN_LIMIT = 60_000
-_HASH_VALUE = re.compile(r"(mlgitops\.io/spec-hash: ).*")
+_HASH_VALUE = re.compile(r"mlgitops\.io/spec-hash: '?([0-9a-f]+)'?")
+def _without_hash(text: str) -> str:
+    """The object with its spec hash blanked wherever it appears: in the annotation, and where a pipeline's register
+    step records it as lineage."""
+    found = _HASH_VALUE.search(text)
+    return text.replace(found.group(1), "<spec-hash>") if found else text
+
+
 # Variables a git hook sets that would point `git -C` at another repository or index.
 _GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_PREFIX")
 
@@ -146,7 +153,7 @@ def compare(old: list[Unit], new: list[Unit]) -> tuple[SectionDiff, ...]:
         else:
             old_text, new_text = dump_yaml(before[path]), dump_yaml(after[path])
             if old_text != new_text:
-                hash_only = _HASH_VALUE.sub(r"\1", old_text) == _HASH_VALUE.sub(r"\1", new_text)
+                hash_only = _without_hash(old_text) == _without_hash(new_text)
                 found.append(ObjectDiff(path, "changed", kind, name, unified_diff(path, old_text, new_text),
                                         hash_only))
     grouped: dict[tuple[str, str], list[ObjectDiff]] = {}

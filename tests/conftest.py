@@ -66,12 +66,30 @@ def pod_specs(obj: dict) -> list[dict]:
         return [spec["jobTemplate"]["spec"]["template"]["spec"]]
     if kind == "PyTorchJob":
         return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
+    if kind == "WorkflowTemplate":
+        return _workflow_pods(spec)
     if kind == "CronWorkflow":
-        return pod_specs(yaml.safe_load(spec["workflowSpec"]["templates"][0]["resource"]["manifest"]))
+        return _workflow_pods(spec["workflowSpec"])
     if kind == "InferenceService":
         predictor = spec["predictor"]
         return [{**predictor, "containers": predictor.get("containers") or [predictor["model"]]}]
     return []
+
+
+def _workflow_pods(spec: dict) -> list[dict]:
+    """The pods of an Argo workflow: each container template as the pod Argo makes of it (the workflow's pod
+    security context and volumes, the template's placement), and the pods of what a resource template creates."""
+    pods = []
+    for template in spec.get("templates", []):
+        if "container" in template:
+            placement = {k: template[k] for k in ("nodeSelector", "tolerations", "priorityClassName") if k in template}
+            pods.append({"securityContext": spec.get("securityContext"), "volumes": spec.get("volumes", []),
+                         "serviceAccountName": spec.get("serviceAccountName"),
+                         "automountServiceAccountToken": spec.get("automountServiceAccountToken", True), **placement,
+                         "containers": [template["container"]]})
+        elif "resource" in template:
+            pods += pod_specs(yaml.safe_load(template["resource"]["manifest"]))
+    return pods
 
 
 @dataclass

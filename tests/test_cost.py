@@ -121,7 +121,8 @@ def test_gpu_type_without_a_price(merged) -> None:
     assert e.training.cost == approx(405.60)  # the A100s still are priced
     assert e.monthly_min.cost is None and e.monthly_max.cost is None  # a total without the T4s would mislead
     row = next(line for line in markdown_table({("prod", "recommender"): e}).splitlines() if "recommender" in line)
-    assert "| 2 → 5: — | $405.60 /mo (4.33 runs × 6h) | — | — | 1,564 → 3,754 |" in row
+    assert ("| 2 → 5: — | $405.60 /mo (4.33 runs × 6h, $93.60 each; low-carbon, 0 1 * * 0 Europe/Dublin) | — | — "
+            "| 1,564 → 3,754 |") in row
     # a GPU with no type has no price either
     untyped = with_section(system, "serving", gpu=Gpu(count=1))
     assert estimate(untyped).serving_max.cost is None
@@ -186,9 +187,11 @@ def test_training_without_max_runtime_assumes_the_default_and_runs_never_overlap
     assert (e.training_runtime, e.training_runtime_assumed) == (DEFAULT_RUNTIME, True)
     assert e.training.cost == approx(52 / 12 * 1 * 4 * 3.90)
     table = markdown_table({("prod", "recommender"): e})
-    assert "(4.33 runs × 1h*)" in table and "\\* no maxRuntime: 1h per run assumed." in table
+    assert "(4.33 runs × 1h*, $15.60 each; low-carbon, 0 1 * * 0 Europe/Dublin)" in table
+    assert "\\* no maxRuntime: 1h per run assumed." in table
     # hourly runs of 6 h: concurrencyPolicy Forbid, so busy at most 730 h a month × 4 workers = 2,920 A100-h
-    busy = estimate(with_section(system, "training", schedule="0 * * * *")).training
+    hourly = system.spec.pipeline.triggers.model_copy(update={"schedule": "0 * * * *"})
+    busy = estimate(with_section(system, "pipeline", triggers=hourly)).training
     assert busy.gpu_hours == approx(2920)
 
 
@@ -200,8 +203,10 @@ def test_table_row_for_recommender_prod(merged) -> None:
     assert lines[0].startswith("| System | Env | Serving /mo (replicas min → max) | Training |")
     assert "Δ" not in lines[0]  # no base, no delta column
     # CPU at max: 7,300 serving + 832 training + 60.83 drift = 8,192.8; memory: 14,600 + 3,328 + 121.67 = 18,049.7
-    assert lines[2] == ("| recommender | prod | 2 → 5: $773.80 → $1,934.50 | $405.60 /mo (4.33 runs × 6h) | — "
-                        "| $1,179.40 → $2,340.10 | 1,564 → 3,754 | 8,192.8 · 18,049.7 |")
+    # training: the pipeline's weekly run, placed in the low-carbon hours; one run = 6 h × 4 A100s × $3.90 = $93.60
+    assert lines[2] == ("| recommender | prod | 2 → 5: $773.80 → $1,934.50 | $405.60 /mo (4.33 runs × 6h, $93.60 each; "
+                        "low-carbon, 0 1 * * 0 Europe/Dublin) | — | $1,179.40 → $2,340.10 | 1,564 → 3,754 "
+                        "| 8,192.8 · 18,049.7 |")
 
 
 def test_delta_table_with_an_added_a_removed_and_a_changed_system(merged) -> None:

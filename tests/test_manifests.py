@@ -31,12 +31,15 @@ def test_every_object_validates_strictly_against_its_schema(compiled: dict[str, 
 
 def test_manifests_embedded_in_workflows_validate_too(compiled: dict[str, dict]) -> None:
     require_shared_schemas()
-    workflows = [o for o in compiled.values() if o["kind"] == "CronWorkflow"]
-    assert workflows
-    for workflow in workflows:
-        embedded = yaml.load(workflow["spec"]["workflowSpec"]["templates"][0]["resource"]["manifest"])
-        assert embedded["kind"] == "PyTorchJob"
-        assert schema_errors({**embedded, "metadata": {**embedded["metadata"], "name": "x"}}) == []
+    specs = [o["spec"] for o in compiled.values() if o["kind"] == "WorkflowTemplate"]
+    specs += [o["spec"]["workflowSpec"] for o in compiled.values() if o["kind"] == "CronWorkflow"]
+    embedded = [yaml.load(t["resource"]["manifest"]) for spec in specs for t in spec.get("templates", [])
+                if "resource" in t]
+    assert {e["kind"] for e in embedded} == {"PyTorchJob", "Workflow"}  # the train step; the drift trigger's run
+    for manifest in embedded:
+        # ../shared/schemas has no Workflow; its spec is a WorkflowTemplate's (Argo's own CRDs share the type)
+        kind = "WorkflowTemplate" if manifest["kind"] == "Workflow" else manifest["kind"]
+        assert schema_errors({**manifest, "kind": kind, "metadata": {**manifest["metadata"], "name": "x"}}) == []
 
 
 def test_compiling_twice_gives_byte_identical_output(repo: Path, tmp_path: Path) -> None:
@@ -68,7 +71,9 @@ def test_every_pod_is_hardened(compiled: dict[str, dict]) -> None:
     for path, pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True, path
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, path
-        assert pod["automountServiceAccountToken"] is False, path
+        # Argo's executor reports each step through the API: workflow pods get the token of their own account
+        argo = pod.get("serviceAccountName", "").endswith(("-pipeline", "-pipeline-trigger"))
+        assert pod["automountServiceAccountToken"] is argo, path
         for container in pod["containers"]:
             context = container["securityContext"]
             assert context["allowPrivilegeEscalation"] is False, path
@@ -158,28 +163,52 @@ def test_training_shapes(compiled: dict[str, dict]) -> None:
     assert (request["deviceClassName"], request["count"]) == ("gpu.nvidia.com", 2)
     assert "nvidia-a100-sxm4-80gb" in request["selectors"][0]["cel"]["expression"]
 
-    workflow = _one(compiled, "prod", "recommender", "CronWorkflow")["spec"]
-    assert workflow["schedule"] == "0 3 * * 0"
-    pytorch = yaml.load(workflow["workflowSpec"]["templates"][0]["resource"]["manifest"])
+    # the recommender trains in its pipeline: the train step creates the PyTorchJob and waits for it
+    pipeline = compiled["prod/recommender/workflowtemplate-recommender-pipeline.yaml"]["spec"]
+    [train] = [t for t in pipeline["templates"] if t["name"] == "train"]
+    pytorch = yaml.load(train["resource"]["manifest"])
     replicas = pytorch["spec"]["pytorchReplicaSpecs"]
     assert (replicas["Master"]["replicas"], replicas["Worker"]["replicas"]) == (1, 3)
     assert replicas["Worker"]["template"]["spec"]["containers"][0]["name"] == "pytorch"
     assert pytorch["spec"]["runPolicy"] == {"activeDeadlineSeconds": 21600, "backoffLimit": 2,
                                             "cleanPodPolicy": "None", "suspend": True}
     assert pytorch["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "ml-training"
-    role = compiled["prod/recommender/role-recommender-train-launcher.yaml"]
+    assert {"name": "MLGITOPS_WORKFLOW", "value": "{{workflow.name}}"} in (
+        replicas["Master"]["template"]["spec"]["containers"][0]["env"])
+    role = compiled["prod/recommender/role-recommender-pipeline.yaml"]
     assert {"apiGroups": ["kubeflow.org"], "resources": ["pytorchjobs"],
             "verbs": ["create", "get", "list", "watch"]} in role["rules"]
     # dev: two workers, no GPU
-    dev = yaml.load(_one(compiled, "dev", "recommender", "CronWorkflow")["spec"]["workflowSpec"]["templates"][0]
-                    ["resource"]["manifest"])
-    assert dev["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 1
-    assert "nvidia.com/gpu" not in str(dev)
+    dev = compiled["dev/recommender/workflowtemplate-recommender-pipeline.yaml"]["spec"]
+    [dev_train] = [t for t in dev["templates"] if t["name"] == "train"]
+    dev_job = yaml.load(dev_train["resource"]["manifest"])
+    assert dev_job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 1
+    assert "nvidia.com/gpu" not in str(dev_job)
+
+
+def without_pipeline(spec_text: str, schedule: str | None) -> str:
+    """The recommender as it was before its pipeline: training on its own schedule (or one-off)."""
+    text = spec_text[:spec_text.index("\npipeline:")] + spec_text[spec_text.index("\nmonitoring:"):]
+    start = text.index("  window: low-carbon")
+    return text[:start] + (f'  schedule: "{schedule}"\n' if schedule else "") + text[text.index("\n", start) + 1:]
+
+
+def test_scheduled_distributed_training_without_a_pipeline_is_a_cron_workflow(repo: Path) -> None:
+    spec = repo / "spec" / "recommender.yaml"
+    spec.write_text(without_pipeline(spec.read_text(), "0 3 * * 0"))
+    assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
+    workflow = yaml.load((repo / "generated/prod/recommender/cronworkflow-recommender-train.yaml").read_text())
+    assert (workflow["spec"]["schedule"], workflow["spec"]["timezone"]) == ("0 3 * * 0", "Europe/Dublin")
+    pytorch = yaml.load(workflow["spec"]["workflowSpec"]["templates"][0]["resource"]["manifest"])
+    assert pytorch["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 3
+    role = yaml.load((repo / "generated/prod/recommender/role-recommender-train-launcher.yaml").read_text())
+    assert {"apiGroups": ["kubeflow.org"], "resources": ["pytorchjobs"],
+            "verbs": ["create", "get", "list", "watch"]} in role["rules"]
 
 
 def test_one_off_distributed_training_is_a_pytorchjob(repo: Path) -> None:
     spec = repo / "spec" / "recommender.yaml"
-    spec.write_text(spec.read_text().replace('  schedule: "0 3 * * 0"\n', ""))
+    spec.write_text(without_pipeline(spec.read_text(), None))
     assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
     job = yaml.load((repo / "generated/prod/recommender/pytorchjob-recommender-train.yaml").read_text())
     assert job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 3

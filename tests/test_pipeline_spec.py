@@ -3,6 +3,8 @@ that have not run, and what a pipeline needs from the rest of the spec."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import edit, run_cli
@@ -35,8 +37,13 @@ pipeline:
 
 @pytest.fixture
 def piped(repo):
-    edit(repo, REC, '  schedule: "0 3 * * 0"\n', '  window: "01:00-05:00"\n')
-    (repo / REC).write_text((repo / REC).read_text() + PIPELINE)
+    """The recommender with one worker (so its train step can hand back outputs) and the pipeline above."""
+    text = (repo / REC).read_text()
+    start = text.index("\npipeline:")
+    text = text[:start] + text[text.index("\nmonitoring:"):]
+    text = text.replace("  workers: 4\n", "").replace("      workers: 2\n", "")
+    text = re.sub(r"  window: low-carbon.*\n", '  window: "01:00-05:00"\n', text)
+    (repo / REC).write_text(text + PIPELINE)
     return repo
 
 
@@ -135,14 +142,23 @@ def test_steps_without_dependencies_run_in_the_order_written(piped):
 
 
 def test_the_pipeline_schedule_is_placed_in_the_training_window(piped):
-    # weekly in 01:00-05:00 (no region table: UTC) → Sunday 01:00; a cron outside it is refused at the trigger
+    # weekly in 01:00-05:00, read in the region's zone → Sunday 01:00; a cron outside it is refused at the trigger
     from compiler.pipeline import Workspace, validate_all
 
     _, systems = validate_all(Workspace(piped), None)
     [triggers] = {s.spec.pipeline.triggers for s in systems if s.name == "recommender"}
-    assert (triggers.schedule, triggers.time_zone) == ("0 1 * * 0", "UTC")
+    assert (triggers.schedule, triggers.time_zone) == ("0 1 * * 0", "Europe/Dublin")  # the region's zone
     edit(piped, REC, "    schedule: weekly\n", '    schedule: "0 6 * * 0"\n')
     line = line_of(piped, 'schedule: "0 6 * * 0"')
     assert problems(run_cli(piped, "validate")) == [
-        f"{REC}:{line}:5: pipeline.triggers.schedule: the run of Sun 05 Jan 2025 06:00 UTC starts outside the window "
-        f"hours 01:00-05:00 (UTC) in environment '{env}' [E204]" for env in ("dev", "prod", "staging")]
+        f"{REC}:{line}:5: pipeline.triggers.schedule: the run of Sun 05 Jan 2025 06:00 GMT starts outside the window "
+        f"hours 01:00-05:00 (Europe/Dublin) in environment '{env}' [E204]" for env in ("dev", "prod", "staging")]
+
+
+def test_a_distributed_train_step_hands_back_no_outputs(piped):
+    edit(piped, REC, "  image: registry.example.com/recsys/train:1.4.2\n",
+         "  image: registry.example.com/recsys/train:1.4.2\n  workers: 2\n")
+    line = line_of(piped, "outputs: [{name: run-id")
+    assert problems(run_cli(piped, "validate")) == [
+        f"{REC}:{line}:7: pipeline.steps[1].outputs: a train step of several workers runs as a PyTorchJob, which "
+        "hands back no outputs; later steps find its run by the MLflow tag mlgitops.workflow [E204]"]

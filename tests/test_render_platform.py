@@ -72,8 +72,8 @@ def test_no_secret_with_data_is_ever_emitted(compiled: dict[str, dict]) -> None:
 
 def test_every_workload_runs_as_its_own_service_account(compiled: dict[str, dict]) -> None:
     accounts = _kinds(compiled, "prod", "recommender", "ServiceAccount")
-    assert sorted(accounts) == ["recommender", "recommender-drift", "recommender-train",
-                                "recommender-train-launcher"]
+    assert sorted(accounts) == ["recommender", "recommender-drift", "recommender-pipeline",
+                                "recommender-pipeline-trigger", "recommender-train"]
     assert accounts["recommender"]["automountServiceAccountToken"] is False
     isvc = compiled["prod/recommender/inferenceservice-recommender.yaml"]
     assert isvc["spec"]["predictor"]["serviceAccountName"] == "recommender"

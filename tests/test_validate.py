@@ -66,7 +66,7 @@ def test_examples_validate_cleanly(repo):
 
 
 def test_cron_macro_is_accepted(repo):
-    edit(repo, REC, 'schedule: "0 3 * * 0"', 'schedule: "@daily"')
+    edit(repo, FRAUD, 'schedule: "30 1 * * *"', 'schedule: "@daily"')
     result = run_cli(repo, "validate")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
@@ -135,9 +135,9 @@ def test_wrong_kind_is_refused(repo):
      "'fast' is not a duration: write e.g. 150ms, 30s, 6h or 1h30m"),
     ("availability: 99.9%", "availability: 101%", "availability: 101%", "availability", "serving.slo.availability",
      "'101%' is not a percentage: write e.g. 99.9% or 1% (above 0, at most 100)"),
-    ('schedule: "0 3 * * 0"', 'schedule: "61 * * * *"', "schedule: \"61", "schedule", "training.schedule",
+    ('schedule: "0 * * * *"', 'schedule: "61 * * * *"', "schedule: \"61", "schedule", "monitoring.drift.schedule",
      "'61 * * * *' is not a cron schedule (Bad minute): write five fields, e.g. '0 3 * * 0'"),
-    ('schedule: "0 3 * * 0"', 'schedule: "0 3 L * *"', 'schedule: "0 3 L', "schedule", "training.schedule",
+    ('schedule: "0 * * * *"', 'schedule: "0 3 L * *"', 'schedule: "0 3 L', "schedule", "monitoring.drift.schedule",
      "'0 3 L * *' uses L, W or #, which Kubernetes CronJobs do not support"),
     ('schedule: "0 * * * *"', 'schedule: "0 * * * 5#2"', "5#2", "schedule", "monitoring.drift.schedule",
      "'0 * * * 5#2' uses L, W or #, which Kubernetes CronJobs do not support"),

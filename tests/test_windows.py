@@ -75,84 +75,79 @@ def test_a_range_among_several_is_enough():
         2025, 1, 1, 0, 0, tzinfo=ZoneInfo("Europe/Dublin"))
 
 
-# --- through the compiler: the environment's table, the spec's window, the rendered schedule and zone -------------
+# --- through the compiler: the environments' table, the spec's window, the rendered schedule and zone -----------
+# The example environments declare eu-west-1: Europe/Dublin, low-carbon 01:00-05:00 and 12:00-15:00, off-peak
+# 22:00-07:00; the recommender's pipeline runs weekly in the low-carbon hours, the fraud scorer trains at 01:30 daily.
 
 REC, FRAUD = "spec/recommender.yaml", "spec/fraud-scorer.yaml"
-WINDOWS = ("schedulingWindows:\n  eu-west-1:\n    timeZone: Europe/Dublin\n"
-           "    lowCarbon: [\"01:00-05:00\", \"12:00-15:00\"]\n    offPeak: [\"22:00-06:00\"]\n")
+DAILY = '  schedule: "30 1 * * *"\n'
 
 
-@pytest.fixture
-def windowed(repo):
+def rendered(repo, env: str, system: str, file: str) -> dict:
+    return yaml.safe_load((repo / "generated" / env / system / file).read_text())
+
+
+def first_problem(repo) -> str:
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2, result.stderr
+    return result.stderr.splitlines()[0]
+
+
+def line_of(repo, relative: str, text: str) -> int:
+    return (repo / relative).read_text().splitlines().index(text) + 1
+
+
+def test_the_weekly_low_carbon_pipeline_starts_at_the_window_in_the_region_zone(repo):
+    assert run_cli(repo, "compile", "--offline").exit_code == 0
     for env in ("dev", "staging", "prod"):
-        path = repo / "environments" / f"{env}.yaml"
-        path.write_text(path.read_text() + WINDOWS)
-    return repo
+        cron = rendered(repo, env, "recommender", "cronworkflow-recommender-pipeline.yaml")
+        assert (cron["spec"]["schedule"], cron["spec"]["timezone"]) == ("0 1 * * 0", "Europe/Dublin")
+        assert schema_errors(cron) == []
 
 
-def generated(repo, env: str, system: str, kind: str) -> dict:
-    """The training object of a kind (CronJob, CronWorkflow) for a system in an environment."""
-    return yaml.safe_load((repo / "generated" / env / system / f"{kind}-{system}-train.yaml").read_text())
-
-
-def test_a_weekly_low_carbon_schedule_is_placed_at_the_window_start_in_the_region_zone(windowed):
-    edit(windowed, REC, '  schedule: "0 3 * * 0"\n', "  schedule: weekly\n  window: low-carbon\n")
-    result = run_cli(windowed, "compile", "--offline")
-    assert result.exit_code == 0, result.stderr
-    for env in ("dev", "staging", "prod"):
-        workflow = generated(windowed, env, "recommender", "cronworkflow")
-        assert (workflow["spec"]["schedule"], workflow["spec"]["timezone"]) == ("0 1 * * 0", "Europe/Dublin")
-        assert schema_errors(workflow) == []
-
-
-def test_a_cron_job_inside_the_off_peak_hours_runs_in_the_region_zone(windowed):
-    edit(windowed, FRAUD, '  schedule: "30 1 * * *"\n', '  schedule: "30 1 * * *"\n  window: off-peak\n')
-    assert run_cli(windowed, "compile", "--offline").exit_code == 0
-    cron_job = generated(windowed, "prod", "fraud-scorer", "cronjob")
+def test_a_cron_job_inside_the_off_peak_hours_runs_in_the_region_zone(repo):
+    edit(repo, FRAUD, DAILY, DAILY + "  window: off-peak\n")
+    assert run_cli(repo, "compile", "--offline").exit_code == 0
+    cron_job = rendered(repo, "prod", "fraud-scorer", "cronjob-fraud-scorer-train.yaml")
     assert (cron_job["spec"]["schedule"], cron_job["spec"]["timeZone"]) == ("30 1 * * *", "Europe/Dublin")
     assert schema_errors(cron_job) == []
 
 
-def test_a_cron_schedule_outside_its_window_is_an_error_at_the_schedule(windowed):
-    edit(windowed, REC, '  schedule: "0 3 * * 0"\n', '  schedule: "0 6 * * 0"\n  window: low-carbon\n')
-    result = run_cli(windowed, "validate")
-    assert result.exit_code == 2
-    line = windowed.joinpath(REC).read_text().splitlines().index('  schedule: "0 6 * * 0"') + 1
-    assert result.stderr.splitlines()[0] == (
-        f"{REC}:{line}:3: training.schedule: the run of Sun 05 Jan 2025 06:00 GMT starts outside the low-carbon hours "
-        "01:00-05:00, 12:00-15:00 (Europe/Dublin) in environment 'dev' [E204]")
+def test_a_cron_schedule_outside_its_window_is_an_error_at_the_schedule(repo):
+    edit(repo, FRAUD, DAILY, '  schedule: "0 8 * * *"\n  window: low-carbon\n')
+    line = line_of(repo, FRAUD, '  schedule: "0 8 * * *"')
+    assert first_problem(repo) == (
+        f"{FRAUD}:{line}:3: training.schedule: the run of Wed 01 Jan 2025 "
+        "08:00 GMT starts outside the low-carbon hours 01:00-05:00, 12:00-15:00 (Europe/Dublin) in environment 'dev' "
+        "[E204]")
 
 
-def test_a_utc_schedule_is_checked_against_the_window_in_its_own_zone(windowed):
-    # 04:30 UTC is 04:30 in Dublin in winter, inside 01:00-05:00; 05:30 IST from 30 March 2025, outside
-    edit(windowed, REC, '  schedule: "0 3 * * 0"\n',
-         '  schedule: "30 4 * * 0"\n  timeZone: UTC\n  window: low-carbon\n')
-    result = run_cli(windowed, "validate")
-    assert "the run of Sun 30 Mar 2025 05:30 IST starts outside the low-carbon hours" in result.stderr
+def test_a_utc_schedule_is_checked_against_the_window_in_its_own_zone(repo):
+    # 04:30 UTC is 04:30 in Dublin in winter, inside 01:00-05:00; 05:30 IST from Sunday 30 March 2025, outside
+    edit(repo, FRAUD, DAILY, '  schedule: "30 4 * * *"\n  timeZone: UTC\n  window: low-carbon\n')
+    assert "the run of Sun 30 Mar 2025 05:30 IST starts outside the low-carbon hours" in first_problem(repo)
 
 
 def test_a_window_the_environment_does_not_declare_is_an_error_at_the_window(repo):
-    edit(repo, REC, '  schedule: "0 3 * * 0"\n', "  schedule: weekly\n  window: low-carbon\n")
-    result = run_cli(repo, "validate")
-    assert result.exit_code == 2
-    line = repo.joinpath(REC).read_text().splitlines().index("  window: low-carbon") + 1
-    assert result.stderr.splitlines()[0] == (
-        f"{REC}:{line}:3: training.window: environment 'dev' declares no low-carbon hours for region 'eu-west-1' "
-        "(schedulingWindows.eu-west-1.lowCarbon in environments/dev.yaml) [E204]")
+    for env in ("dev", "staging", "prod"):
+        path = repo / "environments" / f"{env}.yaml"
+        lines = path.read_text().splitlines(keepends=True)
+        start = next(i for i, line in enumerate(lines) if line.startswith("schedulingWindows:"))
+        path.write_text("".join(lines[:start] + lines[start + 2:]))
+    edit(repo, FRAUD, DAILY, "  schedule: weekly\n  window: low-carbon\n")
+    assert first_problem(repo) == (
+        f"{FRAUD}:{line_of(repo, FRAUD, '  window: low-carbon')}:3: training.window: environment 'dev' declares no "
+        "low-carbon hours for region 'eu-west-1' (schedulingWindows.eu-west-1.lowCarbon in environments/dev.yaml) "
+        "[E204]")
 
 
 def test_a_cadence_needs_a_window(repo):
-    edit(repo, REC, '  schedule: "0 3 * * 0"\n', "  schedule: weekly\n")
-    result = run_cli(repo, "validate")
-    assert result.exit_code == 2
-    assert "training.schedule: schedule: weekly is placed inside training.window; set a window" in result.stderr
+    edit(repo, FRAUD, DAILY, "  schedule: weekly\n")
+    assert "training.schedule: schedule: weekly is placed inside training.window; set a window" in first_problem(repo)
 
 
 def test_explicit_hours_in_the_spec_place_a_daily_run(repo):
-    edit(repo, FRAUD, '  schedule: "30 1 * * *"\n', '  schedule: daily\n  window: "23:15-04:00"\n')
+    edit(repo, FRAUD, DAILY, '  schedule: daily\n  window: "23:15-04:00"\n')
     assert run_cli(repo, "compile", "--offline").exit_code == 0
-    cron_job = generated(repo, "dev", "fraud-scorer", "cronjob")
-    # no region table and no zone given: the hours are UTC, and the CronJob says so rather than run in the
-    # controller's own zone
-    assert (cron_job["spec"]["schedule"], cron_job["spec"]["timeZone"]) == ("15 23 * * *", "UTC")
-    assert "timezone" not in generated(repo, "dev", "recommender", "cronworkflow")["spec"]  # no window: as before
+    cron_job = rendered(repo, "dev", "fraud-scorer", "cronjob-fraud-scorer-train.yaml")
+    assert (cron_job["spec"]["schedule"], cron_job["spec"]["timeZone"]) == ("15 23 * * *", "Europe/Dublin")

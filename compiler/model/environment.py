@@ -87,6 +87,16 @@ class Monitoring(SpecModel):
     pushgateway: Annotated[str, Field(pattern=r"^https?://[^/\s]+(:\d+)?$")] = (
         "http://prometheus-pushgateway.monitoring.svc:9091")
     """Prometheus Pushgateway the drift checks push their scores to."""
+    prometheus: Annotated[str, Field(pattern=r"^https?://[^/\s]+(:\d+)?$")] = (
+        "http://prometheus-operated.monitoring.svc:9090")
+    """Prometheus whose firing alerts start pipelines (pipeline.triggers.onDrift)."""
+
+
+class Pipelines(SpecModel):
+    step_image: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/:@-]*$", max_length=512)] = (
+        "registry.example.com/platform/mlgitops-steps:1.0.0")
+    """The platform's image of the built-in steps (validate-data, evaluate, register) and of the drift trigger; its
+    `mlgitops-step <kind>` command takes the arguments the compiler writes."""
 
 
 class Severity(StrEnum):
@@ -147,6 +157,7 @@ class Environment(SpecModel):
     monitoring: Monitoring = Monitoring()
     policy: Policy = Policy()
     pricing: Pricing = Pricing()
+    pipelines: Pipelines = Pipelines()
     scheduling_windows: dict[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")], RegionWindows] = {}
     """Per region (cluster.region): its time zone and its low-carbon and off-peak hours."""
     defaults: dict[str, Any] = {}

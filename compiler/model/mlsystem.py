@@ -351,6 +351,13 @@ class MLSystem(SpecModel):
         return self
 
     @property
+    def retraining(self) -> tuple[str | None, str | None]:
+        """The schedule training runs on (the pipeline's trigger when a pipeline runs it) and its time zone."""
+        if self.pipeline is not None and self.pipeline.of_kind(StepKind.train):
+            return self.pipeline.triggers.schedule, self.pipeline.triggers.time_zone
+        return (self.training.schedule, self.training.time_zone) if self.training else (None, None)
+
+    @property
     def scheduled_by(self) -> tuple[str, ...]:
         """Where the retraining schedule is written: the pipeline's trigger, or training.schedule (empty: none)."""
         if self.pipeline is not None and self.pipeline.triggers.schedule is not None:
@@ -368,6 +375,11 @@ class MLSystem(SpecModel):
                                                       "it with pipeline.triggers.schedule")
         if self.pipeline.of_kind(StepKind.train) and training is None:
             raise RuleError("pipeline", "a train step runs the training section: add one")
+        for i, step in enumerate(self.pipeline.steps):
+            if step.kind is StepKind.train and step.outputs and training.workers > 1:
+                raise RuleError(("pipeline", "steps", i, "outputs"),
+                                "a train step of several workers runs as a PyTorchJob, which hands back no outputs; "
+                                "later steps find its run by the MLflow tag mlgitops.workflow")
         for kind in (StepKind.evaluate, StepKind.register):
             if self.pipeline.of_kind(kind) and self.model is None:
                 raise RuleError("pipeline", f"a {kind.value} step works on the registered model: add model.name")

@@ -18,7 +18,7 @@ from .units import DnsLabel, Duration, PositiveInt, Schedule, TimeZone
 from .workload import EnvVars, Image, Resources
 
 OutputName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
-LINEAGE = ("git-commit", "spec-hash", "data-uris", "metrics", "run-id")
+LINEAGE = ("git", "spec-hash", "data-uris", "metrics", "run-id")
 
 
 class StepKind(StrEnum):
@@ -69,6 +69,8 @@ class Step(SpecModel):
     env: EnvVars = {}
     resources: Resources | None = None
     """For train, training.resources; otherwise 1 CPU and 2Gi unless given."""
+    queue: DnsLabel | None = None
+    """Kueue LocalQueue of a GPU step; the train step uses training.queue."""
     inputs: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$")]] = []
     """Outputs of earlier steps, as `<step>.<output>`; each reaches the step as an environment variable."""
     outputs: list[StepOutput] = []
@@ -76,7 +78,7 @@ class Step(SpecModel):
     """validate-data only."""
     gate: MetricGate | None = None
     """evaluate only, and required there."""
-    lineage: list[Literal["git-commit", "spec-hash", "data-uris", "metrics", "run-id"]] = list(LINEAGE)
+    lineage: list[Literal["git", "spec-hash", "data-uris", "metrics", "run-id"]] = list(LINEAGE)
     """register only: what is tagged on the model version."""
     timeout: Duration | None = None
 
@@ -99,7 +101,9 @@ class Triggers(SpecModel):
     time_zone: TimeZone | None = None
     """The zone the schedule is read in; by default training.timeZone, else the region's, else UTC."""
     on_drift: bool = False
-    """Run the pipeline when the drift check (monitoring.drift) finds drift past its threshold."""
+    """Run the pipeline when the drift alert of monitoring.drift fires."""
+    drift_cooldown: Duration = "24h"
+    """After a drift-triggered run starts, how long a still-firing alert starts no other."""
 
 
 class Pipeline(SpecModel):

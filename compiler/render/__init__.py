@@ -25,12 +25,14 @@ from . import monitoring  # noqa: E402
 from .context import RenderContext  # noqa: E402
 from .gpu import GpuChart, dra_requests  # noqa: E402
 from .namespace import NamespaceChart  # noqa: E402
+from .pipeline import PipelineChart  # noqa: E402
 from .secrets import SecretsChart  # noqa: E402
 from .serving import ServingChart  # noqa: E402
 from .tenancy import TenancyChart  # noqa: E402
 from .training import TrainingChart  # noqa: E402
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+BEFORE_WORKLOADS = {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy"}
 # The charts in the order their objects are emitted, each with the Argo CD sync wave of its objects (the namespace
 # first, then identities, quotas, policies and secrets, then workloads) and when it applies.
 CHARTS = (
@@ -38,7 +40,9 @@ CHARTS = (
     (TenancyChart, -1, lambda ctx: True),
     (SecretsChart, -1, lambda ctx: bool(ctx.system.spec.secrets)),
     (GpuChart, -1, lambda ctx: bool(dra_requests(ctx))),
-    (TrainingChart, 0, lambda ctx: ctx.system.spec.training is not None),
+    # With a pipeline, training runs as its train step, not as a Job of its own.
+    (TrainingChart, 0, lambda ctx: ctx.system.spec.training is not None and ctx.system.spec.pipeline is None),
+    (PipelineChart, 0, lambda ctx: ctx.system.spec.pipeline is not None),
     (ServingChart, 0, lambda ctx: ctx.system.spec.serving is not None),
     # Last: a cluster without the Prometheus Operator CRDs then fails only here, after the workloads run.
     (monitoring.MonitoringChart, 1, lambda ctx: monitoring.applies(ctx.system.spec)),
@@ -54,7 +58,9 @@ def render(system: MergedSystem, model: ResolvedModel | None) -> list[dict[str, 
             continue
         chart = chart_class(app, ctx)
         for api_object in chart.api_objects:
-            for key, value in {**ctx.annotations(), SYNC_WAVE: str(wave)}.items():
+            # identities and network policies go before any workload, whichever chart makes them
+            object_wave = min(wave, -1) if api_object.kind in BEFORE_WORKLOADS else wave
+            for key, value in {**ctx.annotations(), SYNC_WAVE: str(object_wave)}.items():
                 api_object.metadata.add_annotation(key, value)
         objects += chart.to_json()
     return objects

@@ -48,7 +48,7 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 NAMESPACED_KINDS = (
     ("", "ConfigMap"), ("", "LimitRange"), ("", "ResourceQuota"), ("", "Service"), ("", "ServiceAccount"),
     ("apps", "Deployment"),
-    ("argoproj.io", "CronWorkflow"),
+    ("argoproj.io", "CronWorkflow"), ("argoproj.io", "WorkflowTemplate"),
     ("autoscaling", "HorizontalPodAutoscaler"),
     ("batch", "CronJob"), ("batch", "Job"),
     ("external-secrets.io", "ExternalSecret"),

@@ -28,12 +28,14 @@ COMPONENT = "training"
 
 
 class TrainingChart(SystemChart):
-    def __init__(self, scope: cdk8s.App, ctx: RenderContext):
-        super().__init__(scope, "training", ctx)
-        training = ctx.system.spec.training
-        assert training is not None
-        self.training = training
+    def __init__(self, scope: cdk8s.App, ctx: RenderContext, id: str = "training"):
+        super().__init__(scope, id, ctx)
+        self.training = ctx.system.spec.training
         self.workload = ctx.workload(COMPONENT)
+        self.render()
+
+    def render(self) -> None:
+        training = self.training
         if training.workers > 1:
             self._pytorch_job(scheduled=training.schedule is not None)
         elif training.schedule:

@@ -1,0 +1,292 @@
+"""Pipeline chart: `pipeline` as Argo Workflows — one WorkflowTemplate, a CronWorkflow per trigger.
+
+- WorkflowTemplate `<system>-pipeline`: a DAG of the steps (`dependencies` as the spec orders them), each a
+  container template hardened like every pod (restricted security context, read-only root, /tmp scratch, the
+  training secrets mounted as files), with GPU steps placed by the environment's GPU labels and tolerations and
+  labelled for their Kueue queue (Kueue's pod integration admits Argo's step pods). Built-in kinds:
+  - `validate-data` runs the platform's step image on every dataset of training.data (schema, freshness, rows);
+  - `train` is the training section: its container for one worker, or for several a PyTorchJob the step creates
+    and waits for;
+  - `evaluate` fails the run unless the candidate matches or beats the registry's champion by the gate;
+  - `register` logs the model version with its lineage as tags: the spec hash and source, the environment, the Git
+    repository and revision Argo CD syncs, the data URIs, and the training run (whose metrics MLflow keeps).
+  Every step knows its Workflow's name (`MLGITOPS_WORKFLOW`): training tags its MLflow run `mlgitops.workflow`
+  with it, and evaluate and register find the candidate by that tag. A container step's declared outputs reach
+  later steps as `INPUT_<STEP>_<OUTPUT>` in their environment.
+- CronWorkflow `<system>-pipeline` for `triggers.schedule` (placed in training.window and run in its zone).
+- CronWorkflow `<system>-retrain-on-drift` for `triggers.onDrift`. The drift trigger is alert-driven, without Argo
+  Events: every 15 minutes a step asks Prometheus whether this system's `ModelDriftHigh` alert fires (the alert of
+  the monitoring chart), and if it does and no drift-triggered run started within `driftCooldown`, creates a Workflow
+  from the template. Prometheus is the one source of truth for "drift"; the only CRDs it needs are Argo Workflows'.
+- A ServiceAccount per role (`<system>-pipeline` runs the steps, `<system>-pipeline-trigger` the drift check), each
+  with a Role that allows what Argo's executor writes and, for the trigger, creating and listing Workflows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from cdk8s_plus_34 import k8s
+
+from ..model.pipeline import Step, StepKind
+from ..model.units import cron_expression, duration_seconds
+from ..model.workload import Resources
+from ..yamltext import dump_yaml
+from .context import RenderContext
+from .custom import custom_resource
+from .pods import RUN_AS, ContainerSpec, pod_spec, template, template_json
+from .training import COMPONENT as TRAINING
+from .training import QUEUE_LABEL, TrainingChart
+
+COMPONENT = "pipeline"
+ENTRYPOINT = "pipeline"
+DRIFT_ALERT = "ModelDriftHigh"
+WORKFLOW_ENV = "MLGITOPS_WORKFLOW"  # the run's Workflow name: the MLflow tag mlgitops.workflow that links the steps
+DRIFT_POLL = "*/15 * * * *"
+STEP_RESOURCES = Resources(cpu="1", memory="2Gi")
+EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
+                               verbs=["create", "patch"])
+WORKFLOW_SECURITY = {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+                     "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+class PipelineChart(TrainingChart):
+    """Reuses the training chart's containers, labels and PyTorchJob body for the train step."""
+
+    def __init__(self, scope, ctx: RenderContext):
+        super().__init__(scope, ctx, "pipeline")
+
+    def render(self) -> None:
+        spec = self.ctx.system.spec
+        self.pipeline = spec.pipeline
+        self.runner = f"{self.ctx.name}-pipeline"
+        self.template_name = self.runner
+        rules = [EXECUTOR_RULE]
+        if self.training is not None and self.training.workers > 1 and self.pipeline.of_kind(StepKind.train):
+            rules.append(k8s.PolicyRule(api_groups=["kubeflow.org"], resources=["pytorchjobs"],
+                                        verbs=["create", "get", "list", "watch"]))
+        self._service_account(self.runner, rules)
+        self._workflow_template()
+        triggers = self.pipeline.triggers
+        if triggers.schedule is not None:
+            custom_resource(self, "cron", "argoproj.io/v1alpha1", "CronWorkflow", self.runner, {"spec": {
+                "schedule": cron_expression(triggers.schedule),
+                **({"timezone": triggers.time_zone} if triggers.time_zone else {}),
+                "concurrencyPolicy": "Forbid",  # never two retrainings of one model at once
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "workflowSpec": self._submission("schedule"),
+            }}, self._labels_for(self.runner))
+        if triggers.on_drift:
+            self._drift_trigger()
+
+    def _containers(self, name: str) -> list[ContainerSpec]:
+        """Training's container, told which workflow runs it: it tags its MLflow run with that, and the evaluate
+        and register steps find the candidate by the tag (a PyTorchJob has no way to hand back outputs)."""
+        return [replace(c, env={**c.env, WORKFLOW_ENV: _argo("workflow.name")}) for c in super()._containers(name)]
+
+    # --- the template ---------------------------------------------------------------------------------------------
+
+    def _workflow_template(self) -> None:
+        steps = self.pipeline.steps
+        rendered = [self._step(i, step) for i, step in enumerate(steps)]
+        volumes = {v["name"]: v for _, pod in rendered if pod for v in pod["spec"].get("volumes", [])}
+        tasks = []
+        for i, step in enumerate(steps):
+            task = {"name": step.name, "template": step.name}
+            if needs := self.pipeline.dependencies(i):
+                task["dependencies"] = needs
+            if step.inputs:
+                task["arguments"] = {"parameters": [
+                    {"name": _parameter(ref), "value": _argo("tasks.{}.outputs.parameters.{}".format(*ref.split(".")))}
+                    for ref in step.inputs]}
+            tasks.append(task)
+        custom_resource(self, "template", "argoproj.io/v1alpha1", "WorkflowTemplate", self.template_name, {"spec": {
+            "entrypoint": ENTRYPOINT,
+            "serviceAccountName": self.runner,
+            "securityContext": WORKFLOW_SECURITY,
+            "podMetadata": {"labels": self._labels_for(self.runner)},
+            "arguments": {"parameters": [{"name": "trigger", "value": "manual"}]},
+            "volumes": [volumes[name] for name in sorted(volumes)],
+            "templates": [{"name": ENTRYPOINT, "dag": {"tasks": tasks}}] + [body for body, _ in rendered],
+        }}, self._labels_for(self.runner))
+
+    def _step(self, index: int, step: Step) -> tuple[dict, dict | None]:
+        """The step's template, and the pod spec its container came from (None for a resource step)."""
+        if step.kind is StepKind.train and self.training.workers > 1:
+            return self._distributed_train(step), None
+        spec = self._container_spec(step)
+        gpu = spec.gpu
+        labels = self._labels_for(self.runner)
+        queue = (self.training.queue if step.kind is StepKind.train else step.queue) if gpu else None
+        if gpu is not None and queue:
+            labels[QUEUE_LABEL] = queue
+        pod = template_json(self, template(labels, pod_spec(
+            [spec], self.ctx.system.environment.spec, service_account=self.runner,
+            priority_class=self.training.priority if step.kind is StepKind.train and self.training else None,
+            workload=self.ctx.workload(TRAINING))))
+        body = {"name": step.name, "metadata": {"labels": labels}, "container": pod["spec"]["containers"][0]}
+        for key in ("nodeSelector", "tolerations", "priorityClassName"):
+            if key in pod["spec"]:
+                body[key] = pod["spec"][key]
+        if "resourceClaims" in pod["spec"]:  # DRA: the template has no field of its own for it
+            body["podSpecPatch"] = json.dumps({"resourceClaims": pod["spec"]["resourceClaims"]}, sort_keys=True)
+        body.update(self._step_io(step))
+        timeout = step.timeout or (self.training.max_runtime if step.kind is StepKind.train else None)
+        if timeout:
+            body["activeDeadlineSeconds"] = int(duration_seconds(timeout))
+        if step.kind is StepKind.train and self.training.retries:
+            body["retryStrategy"] = {"limit": str(self.training.retries)}
+        return body, pod
+
+    def _step_io(self, step: Step) -> dict:
+        io: dict = {}
+        if step.inputs:
+            io["inputs"] = {"parameters": [{"name": _parameter(ref)} for ref in step.inputs]}
+        if step.outputs:
+            io["outputs"] = {"parameters": [{"name": o.name, "valueFrom": {"path": o.path}} for o in step.outputs]}
+        return io
+
+    def _container_spec(self, step: Step) -> ContainerSpec:
+        inputs = {f"INPUT_{_env(ref)}": _argo(f"inputs.parameters.{_parameter(ref)}") for ref in step.inputs}
+        env = {WORKFLOW_ENV: _argo("workflow.name"), **inputs, **step.env}
+        secrets = self.ctx.secrets_for(TRAINING)
+        if step.kind is StepKind.train:
+            [train] = self._containers(step.name)
+            return ContainerSpec(name="main", image=step.image or train.image, resources=step.resources or
+                                 train.resources, gpu=(step.resources or train.resources).gpu,
+                                 command=step.command or train.command, args=step.args or train.args,
+                                 env={**train.env, **env}, secrets=secrets)
+        image = step.image or self.ctx.system.environment.spec.pipelines.step_image
+        command = step.command or (["mlgitops-step", step.kind.value] if step.kind is not StepKind.custom else [])
+        resources = step.resources or STEP_RESOURCES
+        return ContainerSpec(name="main", image=image, resources=resources, gpu=resources.gpu, command=command,
+                             args=step.args or self._builtin_args(step), env=env, secrets=secrets)
+
+    def _builtin_args(self, step: Step) -> list[str]:
+        spec, env = self.ctx.system.spec, self.ctx.system.env
+        data = [f"--data={d.name}={d.uri}" for d in (self.training.data if self.training else [])]
+        if step.kind is StepKind.validate_data:
+            checks = step.checks
+            return data + ([f"--schema={checks.schema_uri}"] if checks and checks.schema_uri else []) + (
+                [f"--max-age={checks.max_age}"] if checks and checks.max_age else []) + (
+                [f"--min-rows={checks.min_rows}"] if checks and checks.min_rows else [])
+        if step.kind is StepKind.evaluate:
+            gate = step.gate
+            return [f"--model={spec.model.name}", f"--champion-alias={gate.champion_alias}", f"--metric={gate.metric}",
+                    f"--min-improvement={gate.min_improvement:g}",
+                    "--higher-is-better" if gate.higher_is_better else "--lower-is-better"]
+        if step.kind is StepKind.register:
+            argocd = self.ctx.system.environment.spec.argocd
+            tags = {"spec-hash": {"mlgitops.spec-hash": self.ctx.system.spec_hash,
+                                  "mlgitops.source": self.ctx.system.spec_file, "mlgitops.environment": env},
+                    "git": {"git.repository": argocd.repo_url, "git.revision": argocd.target_revision},
+                    "data-uris": {f"data.{d.name}": d.uri for d in (self.training.data if self.training else [])}}
+            args = [f"--model={spec.model.name}", "--trigger={{workflow.parameters.trigger}}"]
+            args += [f"--tag={k}={v}" for part in step.lineage if part in tags for k, v in tags[part].items()]
+            args += [f"--lineage={part}" for part in step.lineage if part not in tags]  # read from the run itself
+            return args
+        return []
+
+    def _distributed_train(self, step: Step) -> dict:
+        body = self._pytorch_job_body()
+        manifest = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
+                    "metadata": {"generateName": f"{self.workload}-",
+                                 "labels": {**self.ctx.labels(), **self._labels()},
+                                 "annotations": self.ctx.annotations()}, **body}
+        return {"name": step.name, "resource": {
+            "action": "create", "manifest": dump_yaml(manifest),
+            "successCondition": "status.replicaStatuses.Master.succeeded > 0",
+            "failureCondition": "status.replicaStatuses.Master.failed > 0"}, **self._step_io(step)}
+
+    # --- triggers -------------------------------------------------------------------------------------------------
+
+    def _submission(self, trigger: str) -> dict:
+        return {"workflowTemplateRef": {"name": self.template_name},
+                "arguments": {"parameters": [{"name": "trigger", "value": trigger}]}}
+
+    def _drift_trigger(self) -> None:
+        name = f"{self.ctx.name}-retrain-on-drift"
+        trigger_sa = f"{self.ctx.name}-pipeline-trigger"
+        self._service_account(trigger_sa, [EXECUTOR_RULE, k8s.PolicyRule(
+            api_groups=["argoproj.io"], resources=["workflows"], verbs=["create", "list"])])
+        environment = self.ctx.system.environment.spec
+        check = ContainerSpec(name="main", image=environment.pipelines.step_image, resources=STEP_RESOURCES,
+                              command=["mlgitops-step", "alert-firing"], args=[
+                                  f"--prometheus={environment.monitoring.prometheus}", f"--alert={DRIFT_ALERT}",
+                                  f"--label=system={self.ctx.name}", f"--label=env={self.ctx.system.env}",
+                                  f"--cooldown={self.pipeline.triggers.drift_cooldown}",
+                                  f"--workflows-from={self.template_name}", "--trigger=drift",
+                                  "--output=/tmp/firing"])
+        labels = self._labels_for(trigger_sa)
+        pod = template_json(self, template(labels, pod_spec([check], environment, service_account=trigger_sa)))
+        run = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+               "metadata": {"generateName": f"{self.template_name}-drift-", "labels": self._labels_for(self.runner)},
+               "spec": self._submission("drift")}
+        custom_resource(self, "drift-trigger", "argoproj.io/v1alpha1", "CronWorkflow", name, {"spec": {
+            "schedule": DRIFT_POLL,
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 3,
+            "workflowSpec": {
+                "entrypoint": "on-drift",
+                "serviceAccountName": trigger_sa,
+                "securityContext": WORKFLOW_SECURITY,
+                "podMetadata": {"labels": labels},
+                "volumes": pod["spec"]["volumes"],
+                "templates": [
+                    {"name": "on-drift", "steps": [
+                        [{"name": "check", "template": "alert-firing"}],
+                        [{"name": "submit", "template": "submit",
+                          "when": "{{steps.check.outputs.parameters.firing}} == true"}]]},
+                    {"name": "alert-firing", "container": pod["spec"]["containers"][0],
+                     "outputs": {"parameters": [{"name": "firing", "valueFrom": {"path": "/tmp/firing"}}]}},
+                    {"name": "submit", "resource": {"action": "create", "manifest": dump_yaml(run)}},
+                ],
+            },
+        }}, labels)
+        self._prometheus_egress(trigger_sa)
+
+    # --- identity and network -------------------------------------------------------------------------------------
+
+    def _labels_for(self, workload: str) -> dict[str, str]:
+        return {**self.ctx.selector(workload), **self.ctx.workload_labels(workload, COMPONENT)}
+
+    def _service_account(self, name: str, rules: list[k8s.PolicyRule]) -> None:
+        labels = self.ctx.workload_labels(name, COMPONENT)
+        # Argo's executor writes the step's results through the API: these pods need their token
+        k8s.KubeServiceAccount(self, f"{name}-sa", metadata=k8s.ObjectMeta(name=name, labels=labels),
+                               automount_service_account_token=True)
+        k8s.KubeRole(self, f"{name}-role", metadata=k8s.ObjectMeta(name=name, labels=labels), rules=rules)
+        k8s.KubeRoleBinding(self, f"{name}-binding", metadata=k8s.ObjectMeta(name=name, labels=labels),
+                            role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
+                            subjects=[k8s.Subject(kind="ServiceAccount", name=name, namespace=self.ctx.namespace)])
+
+    def _prometheus_egress(self, workload: str) -> None:
+        environment = self.ctx.system.environment.spec
+        port = int(environment.monitoring.prometheus.rsplit(":", 1)[1]) if environment.monitoring.prometheus.count(
+            ":") == 2 else 80
+        k8s.KubeNetworkPolicy(self, "allow-prometheus", metadata=k8s.ObjectMeta(name=f"{workload}-allow-prometheus"),
+                              spec=k8s.NetworkPolicySpec(
+                                  pod_selector=k8s.LabelSelector(match_labels=self.ctx.selector(workload)),
+                                  policy_types=["Egress"], egress=[k8s.NetworkPolicyEgressRule(
+                                      to=[k8s.NetworkPolicyPeer(namespace_selector=k8s.LabelSelector(match_labels={
+                                          "kubernetes.io/metadata.name": environment.monitoring.namespace}))],
+                                      ports=[k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(port),
+                                                                   protocol="TCP")])]))
+
+
+def _argo(expression: str) -> str:
+    """An Argo Workflows expression, filled in when the step runs."""
+    return "{{" + expression + "}}"
+
+
+def _parameter(reference: str) -> str:
+    """`train.run-id` → `train-run-id`: the name an input has in Argo's parameters."""
+    return reference.replace(".", "-")
+
+
+def _env(reference: str) -> str:
+    return reference.replace(".", "_").replace("-", "_").upper()
+

@@ -5,7 +5,7 @@
 # training jobs (PyTorchJob and friends: every spec.<x>ReplicaSpecs role); KServe InferenceService (predictor,
 # transformer, explainer; the predictor's `model` counts as a container); and the objects an Argo Workflows
 # CronWorkflow / Workflow / WorkflowTemplate creates through `resource.manifest` (a YAML string, parsed with
-# yaml.unmarshal). The Argo workflow pod itself (the launcher) is not a pod template here.
+# yaml.unmarshal), and the pod of each of its container templates (a pipeline step, marked `argoStep`).
 package mlgitops.lib.k8s
 
 import data.mlgitops.lib.safe
@@ -47,11 +47,26 @@ _argo_embedded(obj) := [[sprintf("%v.templates[%v].resource.manifest", [prefix, 
 	yaml.is_valid(manifest)
 ]
 
-_raw(obj) := array.concat(_direct(obj), [[sprintf("%v: %v", [where, path]), spec] |
+_raw(obj) := array.concat(array.concat(_direct(obj), _argo_steps(obj)), [[sprintf("%v: %v", [where, path]), spec] |
 	some [where, inner] in _argo_embedded(obj)
 	is_object(inner)
 	some [path, spec] in _direct(inner)
 ])
+
+# The pod Argo makes of each container template (a pipeline step): the workflow's security context and volumes, the
+# template's container and placement. Marked `argoStep`: Argo's executor reports through the API with its token.
+_argo_steps(obj) := [[sprintf("%v.templates[%v]", [prefix, i]), object.union(placement, {
+	"securityContext": safe.dict(workflow, "securityContext"),
+	"volumes": safe.list(workflow, "volumes"),
+	"containers": [template.container],
+	"argoStep": true,
+})] |
+	obj.kind in _argo_kinds
+	some prefix, workflow in {"spec.workflowSpec": safe.dict(obj, ["spec", "workflowSpec"]), "spec": safe.dict(obj, "spec")}
+	some i, template in safe.list(workflow, "templates")
+	is_object(template.container)
+	placement := {key: template[key] | some key in ["nodeSelector", "tolerations", "priorityClassName"]; template[key]}
+]
 
 # Containers of a pod spec: init containers, containers, and a KServe predictor's `model` (objects only).
 containers(pod) := array.concat(

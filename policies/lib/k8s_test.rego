@@ -65,3 +65,18 @@ test_subject_with_path if {
 	p.path == "spec.pytorchReplicaSpecs.Worker.template.spec"
 	subject(obj, p, {"name": "app"}) == "container 'app' at spec.pytorchReplicaSpecs.Worker.template.spec of PyTorchJob j"
 }
+
+test_an_argo_container_template_is_a_pod_with_the_workflow_security_context if {
+	template := {"kind": "WorkflowTemplate", "spec": {
+		"securityContext": {"runAsNonRoot": true},
+		"volumes": [{"name": "tmp", "emptyDir": {}}],
+		"templates": [
+			{"name": "pipeline", "dag": {"tasks": []}},
+			{"name": "train", "container": {"name": "main"}, "nodeSelector": {"gpu": "a100"}},
+		],
+	}}
+	pods(template) == [{"path": "spec.templates[1]", "containers": [{"name": "main"}], "spec": {
+		"securityContext": {"runAsNonRoot": true}, "volumes": [{"name": "tmp", "emptyDir": {}}],
+		"containers": [{"name": "main"}], "nodeSelector": {"gpu": "a100"}, "argoStep": true,
+	}}]
+}

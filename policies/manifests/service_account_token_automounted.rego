@@ -1,6 +1,6 @@
 # METADATA
 # title: Workload pods must not mount a service-account API token (automountServiceAccountToken false)
-# description: CIS Kubernetes 5.1.6, NSA/CISA Kubernetes Hardening Guidance, least privilege - a model server or training job never calls the Kubernetes API, and a mounted token is the credential an attacker inside the container uses to move through the cluster. (The Argo workflow pod that launches a distributed job, which needs its token, is not a pod template checked here.)
+# description: CIS Kubernetes 5.1.6, NSA/CISA Kubernetes Hardening Guidance, least privilege - a model server or training job never calls the Kubernetes API, and a mounted token is the credential an attacker inside the container uses to move through the cluster. (Argo workflow pods, whose executor reports each step through the API, need their token - they run as an account of their own with a Role that allows only that.)
 # custom:
 #   id: MLG-POD-011
 #   severity: medium
@@ -13,6 +13,7 @@ import data.mlgitops.lib.spec
 
 deny contains spec.finding(msg, "") if {
 	some pod in k8s.pods(input.object)
+	not pod.spec.argoStep # Argo's executor reports each step through the API, with the step account's token
 	safe.get(pod.spec, "automountServiceAccountToken", null) != false
 	msg := sprintf("%v does not set automountServiceAccountToken: false", [k8s.pod_subject(input.object, pod)])
 }

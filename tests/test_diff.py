@@ -93,10 +93,10 @@ def test_one_field_changes_exactly_its_objects_in_the_environments_it_reaches(
         quota = next(o for o in section.objects if o.kind == "ResourceQuota")
         lines = [line for line in changed_lines(quota.diff) if SPEC_HASH not in line]
         # two more serving replicas, each 2 CPU, 4Gi and one (time-sliced) GPU; pods +2 each for canary and default
-        assert lines == ["-    limits.cpu: 57500m", "-    limits.memory: 178Gi", "-    pods: 21",
-                         "-    requests.cpu: 57500m", "-    requests.memory: 178Gi", "-    requests.nvidia.com/gpu: 16",
-                         "+    limits.cpu: 65500m", "+    limits.memory: 194Gi", "+    pods: 25",
-                         "+    requests.cpu: 65500m", "+    requests.memory: 194Gi", "+    requests.nvidia.com/gpu: 20"]
+        assert lines == ["-    limits.cpu: 61500m", "-    limits.memory: 186Gi", "-    pods: 25",
+                         "-    requests.cpu: 61500m", "-    requests.memory: 186Gi", "-    requests.nvidia.com/gpu: 16",
+                         "+    limits.cpu: 69500m", "+    limits.memory: 202Gi", "+    pods: 29",
+                         "+    requests.cpu: 69500m", "+    requests.memory: 202Gi", "+    requests.nvidia.com/gpu: 20"]
     assert result.has_changes and result.commit == git(git_repo, "rev-parse", "HEAD").strip()
     assert (tree(git_repo), git(git_repo, "status", "--porcelain")) == before, "diff writes nothing"
     assert_worktree_removed(git_repo)

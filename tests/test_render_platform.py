@@ -92,11 +92,12 @@ def test_the_team_may_read_but_never_secrets(compiled: dict[str, dict]) -> None:
 
 def test_quota_is_sized_from_the_spec(compiled: dict[str, dict]) -> None:
     # recommender, prod: serving 5 replicas x2 for the canary + 2 surge = 12 pods of 2 CPU / 4Gi / 1 T4 share;
-    # training 4 workers of 8 CPU / 32Gi / 1 A100; drift 500m / 1Gi; allowance 1 CPU / 1Gi / 4 pods.
+    # training 4 workers of 8 CPU / 32Gi / 1 A100; drift 500m / 1Gi; the pipeline's three other steps and its drift
+    # trigger, 1 CPU / 2Gi each; allowance 1 CPU / 1Gi / 4 pods.
     hard = compiled["prod/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]
-    assert hard == {"requests.cpu": "57500m", "limits.cpu": "57500m",
-                    "requests.memory": "178Gi", "limits.memory": "178Gi",  # 48 + 128 + 1 + 1
-                    "requests.nvidia.com/gpu": 16, "pods": 21}
+    assert hard == {"requests.cpu": "61500m", "limits.cpu": "61500m",  # 24 + 32 + 0.5 + 4 + 1
+                    "requests.memory": "186Gi", "limits.memory": "186Gi",  # 48 + 128 + 1 + 8 + 1
+                    "requests.nvidia.com/gpu": 16, "pods": 25}
     # support-assistant, prod: MIG slices are counted on their own resource; DRA devices are not quota resources
     hard = compiled["prod/support-assistant/resourcequota-support-assistant.yaml"]["spec"]["hard"]
     assert hard["requests.nvidia.com/mig-3g.40gb"] == 8 + 2  # 8 replicas + 2 surge

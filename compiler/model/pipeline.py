@@ -18,6 +18,7 @@ from .units import DnsLabel, Duration, PositiveInt, Schedule, TimeZone
 from .workload import EnvVars, Image, Resources
 
 OutputName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+STEP_RESOURCES = Resources(cpu="1", memory="2Gi")  # a built-in or custom step that does not say
 LINEAGE = ("git", "spec-hash", "data-uris", "metrics", "run-id")
 
 

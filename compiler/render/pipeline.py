@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from cdk8s_plus_34 import k8s
 
-from ..model.pipeline import Step, StepKind
+from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
-from ..model.workload import Resources
 from ..yamltext import dump_yaml
 from .context import RenderContext
 from .custom import custom_resource
@@ -44,7 +44,6 @@ ENTRYPOINT = "pipeline"
 DRIFT_ALERT = "ModelDriftHigh"
 WORKFLOW_ENV = "MLGITOPS_WORKFLOW"  # the run's Workflow name: the MLflow tag mlgitops.workflow that links the steps
 DRIFT_POLL = "*/15 * * * *"
-STEP_RESOURCES = Resources(cpu="1", memory="2Gi")
 EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
                                verbs=["create", "patch"])
 WORKFLOW_SECURITY = {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
@@ -265,8 +264,8 @@ class PipelineChart(TrainingChart):
 
     def _prometheus_egress(self, workload: str) -> None:
         environment = self.ctx.system.environment.spec
-        port = int(environment.monitoring.prometheus.rsplit(":", 1)[1]) if environment.monitoring.prometheus.count(
-            ":") == 2 else 80
+        url = urlsplit(environment.monitoring.prometheus)
+        port = url.port or (443 if url.scheme == "https" else 80)
         k8s.KubeNetworkPolicy(self, "allow-prometheus", metadata=k8s.ObjectMeta(name=f"{workload}-allow-prometheus"),
                               spec=k8s.NetworkPolicySpec(
                                   pod_selector=k8s.LabelSelector(match_labels=self.ctx.selector(workload)),

@@ -22,6 +22,7 @@ import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..model.mlsystem import Resources, ScaleMetric
+from ..model.pipeline import STEP_RESOURCES, StepKind
 from ..model.units import cpu_cores, memory_bytes
 from .context import RenderContext, SystemChart
 from .gpu import gpu_count, gpu_resource
@@ -86,6 +87,11 @@ class TenancyChart(SystemChart):
             pods.append((spec.training.workers, spec.training.resources))
         if spec.monitoring.drift is not None:
             pods.append((1, spec.monitoring.drift.resources))
+        if spec.pipeline is not None:  # its train step is training's pods; the other steps may overlap in a DAG
+            pods += [(1, step.resources or STEP_RESOURCES) for step in spec.pipeline.steps
+                     if step.kind is not StepKind.train]
+            if spec.pipeline.triggers.on_drift:
+                pods.append((1, STEP_RESOURCES))
         return pods
 
     def _quota(self) -> None:

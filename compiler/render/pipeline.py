@@ -89,7 +89,7 @@ class PipelineChart(TrainingChart):
 
     def _workflow_template(self) -> None:
         steps = self.pipeline.steps
-        rendered = [self._step(i, step) for i, step in enumerate(steps)]
+        rendered = [self._step(step) for step in steps]
         volumes = {v["name"]: v for _, pod in rendered if pod for v in pod["spec"].get("volumes", [])}
         tasks = []
         for i, step in enumerate(steps):
@@ -111,20 +111,19 @@ class PipelineChart(TrainingChart):
             "templates": [{"name": ENTRYPOINT, "dag": {"tasks": tasks}}] + [body for body, _ in rendered],
         }}, self._labels_for(self.runner))
 
-    def _step(self, index: int, step: Step) -> tuple[dict, dict | None]:
+    def _step(self, step: Step) -> tuple[dict, dict | None]:
         """The step's template, and the pod spec its container came from (None for a resource step)."""
-        if step.kind is StepKind.train and self.training.workers > 1:
+        train = step.kind is StepKind.train  # the training section exists then (the spec model checks)
+        if train and self.training.workers > 1:
             return self._distributed_train(step), None
         spec = self._container_spec(step)
-        gpu = spec.gpu
         labels = self._labels_for(self.runner)
-        queue = (self.training.queue if step.kind is StepKind.train else step.queue) if gpu else None
-        if gpu is not None and queue:
+        queue = (self.training.queue if train else step.queue) if spec.gpu else None
+        if queue:
             labels[QUEUE_LABEL] = queue
         pod = template_json(self, template(labels, pod_spec(
             [spec], self.ctx.system.environment.spec, service_account=self.runner,
-            priority_class=self.training.priority if step.kind is StepKind.train and self.training else None,
-            workload=self.ctx.workload(TRAINING))))
+            priority_class=self.training.priority if train else None, workload=self.ctx.workload(TRAINING))))
         body = {"name": step.name, "metadata": {"labels": labels}, "container": pod["spec"]["containers"][0]}
         for key in ("nodeSelector", "tolerations", "priorityClassName"):
             if key in pod["spec"]:
@@ -132,10 +131,10 @@ class PipelineChart(TrainingChart):
         if "resourceClaims" in pod["spec"]:  # DRA: the template has no field of its own for it
             body["podSpecPatch"] = json.dumps({"resourceClaims": pod["spec"]["resourceClaims"]}, sort_keys=True)
         body.update(self._step_io(step))
-        timeout = step.timeout or (self.training.max_runtime if step.kind is StepKind.train else None)
+        timeout = step.timeout or (self.training.max_runtime if train else None)
         if timeout:
             body["activeDeadlineSeconds"] = int(duration_seconds(timeout))
-        if step.kind is StepKind.train and self.training.retries:
+        if train and self.training.retries:
             body["retryStrategy"] = {"limit": str(self.training.retries)}
         return body, pod
 

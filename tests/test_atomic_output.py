@@ -15,6 +15,8 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,16 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, byt
     changed_envs = {path.split("/")[0] for path in new if new[path] != old.get(path)}
     assert changed_envs == {"dev", "staging", "prod"}
     return repo, old, new
+
+
+@contextmanager
+def lock_held_by_pid_4242(repo: Path) -> Iterator[None]:
+    """The compile lock, taken and labelled as another compile would."""
+    with open(repo / LOCK, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("pid 4242\n")
+        held.flush()
+        yield
 
 
 def count_files(directory: Path) -> int:
@@ -154,10 +166,7 @@ def test_the_output_directory_keeps_ordinary_permissions(trees):
 def test_a_second_compile_waits_for_the_lock_and_says_for_whom(trees):
     repo, old, new = trees
     restore(repo, old)
-    with open(repo / LOCK, "a+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        held.write("pid 4242\n")
-        held.flush()
+    with lock_held_by_pid_4242(repo):
         process = compile_process(repo)
         waiting = process.stderr.readline()
         assert waiting == (f"mlgitops: waiting for another compile of this repository (pid 4242) to finish; "
@@ -174,10 +183,7 @@ def test_a_second_compile_waits_for_the_lock_and_says_for_whom(trees):
 def test_a_lock_held_past_the_timeout_is_a_clear_error_and_nothing_is_written(trees):
     repo, old, _ = trees
     restore(repo, old)
-    with open(repo / LOCK, "a+") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        held.write("pid 4242\n")
-        held.flush()
+    with lock_held_by_pid_4242(repo):
         result = run_cli(repo, "compile", "--offline", "--lock-timeout", "0.2")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1:] == [

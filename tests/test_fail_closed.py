@@ -13,11 +13,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -73,33 +70,6 @@ def line_of(root: Path, relative: str, text: str) -> int:
 def append(root: Path, relative: str, text: str) -> None:
     path = root / relative
     path.write_text(path.read_text() + text)
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A TCP server that accepts every connection and never answers (no HTTP at all)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.2)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(timeout=5)
-    for connection in held:
-        connection.close()
-    listener.close()
 
 
 def run_process(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

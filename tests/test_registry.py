@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -158,33 +156,6 @@ def test_an_unreachable_registry_is_one_error_per_model_line(tmp_path: Path) -> 
     assert len(errors) == 3, "one line per spec's model line (the same problem in every environment is shown once)"
     assert all(f"model: the registry {url} is unreachable (Connection refused) [E701]" in e for e in errors)
     assert not (root / "generated").exists() and not (root / LOCK_FILE).exists()
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A server that accepts connections and never answers, bounded in time by the test."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(timeout=5)
-    for connection in held:
-        connection.close()
-    listener.close()
 
 
 def test_a_registry_that_never_answers_times_out(tmp_path: Path, silent_server: str) -> None:

@@ -404,3 +404,44 @@ def test_markdown_caps_long_tables_to_fit_a_comment():
     lines = markdown.render(gate_result(findings=many)).splitlines()
     assert sum(line.startswith("| ⚠️ | `CKV_K8S_21`") for line in lines) == markdown.MAX_ROWS
     assert "…and 2 more; see the full report (`mlgitops check --format text`)." in lines
+
+
+# --- notes: what the run could not verify, said once in every format ------------------------------------------------
+
+NOTE = "single-tenant repository: no tenancy.yaml, so no team's grants are checked"
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_every_format_says_each_note_once(name):
+    noted = replace(RESULT, notes=(NOTE,))
+    assert FORMATS[name](noted).count("single-tenant repository") == 1
+    assert "single-tenant" not in FORMATS[name](RESULT)
+
+
+def test_notes_in_each_format_where_its_readers_look(sarif_validator):
+    noted = replace(CLEAN, notes=(NOTE,))
+    assert text.render(noted).splitlines() == [
+        f"note: {NOTE}", "0 findings (0 errors, 0 warnings, 0 waived) in 1 system/env unit: gate passed"]
+    assert json.loads(json_report.render(noted))["notes"] == [NOTE]
+    log = json.loads(sarif.render(noted))
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": [
+        {"level": "note", "message": {"text": NOTE}}]}]
+    assert list(sarif_validator.iter_errors(log)) == []
+    assert f"::notice title=mlgitops::{NOTE}" in github.render(noted).splitlines()
+    assert f"> **Note:** {NOTE}" in markdown.render(noted).splitlines()
+    suite = ET.fromstring(junit.render(noted)).find("testsuite[@name='mlgitops.notes']")
+    assert suite.find("system-out").text == NOTE and suite.get("tests") == "1"
+
+
+@pytest.mark.parametrize("name", ["json", "sarif"])
+def test_merged_shards_keep_the_runs_notes_once(tmp_path, name):
+    from compiler.report.merge import merge_reports
+
+    shards = [replace(RESULT, findings=tuple(f for f in FINDINGS if f.system == system), notes=(NOTE,), shard=(i, 2))
+              for i, system in ((1, "fraud-scorer"), (2, "recommender"))]
+    paths = []
+    for result in shards:
+        paths.append(tmp_path / f"shard-{result.shard[0]}.{name}")
+        paths[-1].write_text(FORMATS[name](result))
+    merged, _ = merge_reports(paths, tmp_path)
+    assert merged == FORMATS[name](replace(RESULT, notes=(NOTE,)))

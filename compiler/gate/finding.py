@@ -88,6 +88,8 @@ class GateResult:
     today: date = field(default_factory=date.today)
     model_changes: tuple[ModelChange, ...] = ()
     shard: tuple[int, int] | None = None  # (index, count) when this run gated one shard of the systems
+    # What a reader must know about the run as a whole (e.g. what it could not verify): each report says each once.
+    notes: tuple[str, ...] = ()
 
     def blocking(self, finding: Finding) -> bool:
         """Fails the gate: not waived, and at or above its environment's threshold."""

@@ -47,5 +47,6 @@ def render(result: GateResult) -> str:
     # Blocking findings first: GitHub shows a limited number of annotations per step.
     findings = sorted(result.findings, key=lambda f: (not result.blocking(f), f.waived, location_key(f)))
     lines = [_command(result, f) for f in findings]
+    lines += [f"::notice title=mlgitops::{escape_data(note)}" for note in result.notes]
     lines.append(f"mlgitops: {summary_line(result)}")
     return "\n".join(lines) + "\n"

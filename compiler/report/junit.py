@@ -50,6 +50,11 @@ def render(result: GateResult) -> str:
     units = sorted(set(result.units) | {(f.env, f.system) for f in result.findings})
     root = _element(None, "testsuites", name="mlgitops")
     totals = Counter()
+    if result.notes:  # the run's notes, once: reporters show a suite's system-out
+        notes = _element(root, "testsuite", name="mlgitops.notes", tests=1, failures=0, errors=0, skipped=0, time=0)
+        _element(notes, "testcase", classname="mlgitops.notes", name="notes", time="0")
+        _element(notes, "system-out", "\n".join(result.notes))
+        totals.update(tests=1)
     for env, system in units:
         findings = sorted((f for f in result.findings if (f.env, f.system) == (env, system)), key=location_key)
         counts = _suite(root, result, env, system, findings)

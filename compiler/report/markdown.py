@@ -55,6 +55,7 @@ def render(result: GateResult) -> str:
     out = [MARKER, f"## mlgitops policy gate: {verdict}", "",
            f"{plural(counts['errors'], 'blocking finding')} · {plural(counts['warnings'], 'warning')} · "
            f"{counts['waived']} waived — {plural(len(units), 'system/env unit')} checked, {failing} failing.", ""]
+    out += [line for note in result.notes for line in (f"> **Note:** {cell(note)}", "")]
 
     rows = []
     for env, system in units:

@@ -118,7 +118,11 @@ def _sum(summaries: list[dict]) -> dict:
 def _merge_json(documents: list[dict]) -> dict:
     findings = [f for d in documents for f in d["findings"]]
     findings.sort(key=lambda f: tuple(f[key] for key in FINDING_ORDER))
-    return {"findings": findings, "summary": _sum([d["summary"] for d in documents])}
+    merged: dict = {"findings": findings, "summary": _sum([d["summary"] for d in documents])}
+    notes = list(dict.fromkeys(note for d in documents for note in d.get("notes", [])))
+    if notes:
+        merged["notes"] = notes
+    return merged
 
 
 def _merge_sarif(documents: list[dict]) -> dict:
@@ -136,4 +140,9 @@ def _merge_sarif(documents: list[dict]) -> dict:
                   "failed": any(run["properties"]["failed"] for run in runs)}
     run = {**runs[0], "tool": {"driver": {**runs[0]["tool"]["driver"], "rules": ordered}}, "results": results,
            "properties": properties}
+    notes = list(dict.fromkeys(n["message"]["text"] for r in runs for i in r.get("invocations", [])
+                               for n in i.get("toolExecutionNotifications", [])))
+    if notes:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "note", "message": {"text": note}} for note in notes]}]
     return {**documents[0], "runs": [run]}

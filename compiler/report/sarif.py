@@ -40,6 +40,9 @@ def sarif_log(result: GateResult) -> dict:
         # Columns come from the YAML loader, which counts characters (code points), not UTF-16 units.
         "columnKind": "unicodeCodePoints",
         "results": [_result(result, f, index[f.rule]) for f in findings],
+        # The run's notes as the tool's own notifications (GitHub code scanning lists them with the run).
+        **({"invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "note", "message": {"text": note}} for note in result.notes]}]} if result.notes else {}),
         "properties": {"summary": result.summary(), "failed": result.failed(),
                        **({"shard": result.shard_label()} if result.shard else {})},
     }

@@ -57,5 +57,6 @@ def render(result: GateResult) -> str:
         if finding.waived:
             line += f" {waived_note(finding)}"
         lines.append(line)
+    lines += [f"note: {note}" for note in result.notes]
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

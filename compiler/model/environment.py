@@ -73,9 +73,9 @@ class Gpu(SpecModel):
 
 
 class Ingress(SpecModel):
-    class_name: str | None = None
+    class_name: DnsSubdomain | None = None
     """IngressClass for serving.ingress, unless a spec names one."""
-    cluster_issuer: str | None = None
+    cluster_issuer: DnsSubdomain | None = None
     """cert-manager ClusterIssuer that issues the TLS certificates of ingresses."""
     controller_namespace: DnsLabel = "ingress-nginx"
     """Namespace of the ingress controller, allowed through the network policies."""

@@ -14,6 +14,7 @@ from .units import (
     CADENCES,
     Cron,
     DnsLabel,
+    DnsSubdomain,
     Duration,
     HoursRange,
     Percent,
@@ -172,10 +173,14 @@ class Replicas(SpecModel):
         return self.max if self.max is not None else max(self.min, 1)
 
 
+# Kafka's own rule for topic names (legal characters, at most 249); consumer groups are held to it too.
+KafkaName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=249)]
+
+
 class KafkaTrigger(SpecModel):
     bootstrap_servers: Annotated[str, Field(min_length=1)]
-    topic: Annotated[str, Field(min_length=1)]
-    consumer_group: Annotated[str, Field(min_length=1)]
+    topic: KafkaName
+    consumer_group: KafkaName
     lag_threshold: PositiveInt = 100
     """Target consumer lag per replica."""
 
@@ -224,7 +229,7 @@ class Ingress(SpecModel):
     host: Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")]
     tls: bool = True
     path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
-    class_name: str | None = None
+    class_name: DnsSubdomain | None = None
 
 
 class Caller(SpecModel):

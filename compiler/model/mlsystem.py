@@ -6,10 +6,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import RuleError, SpecModel
 from .pipeline import Pipeline, StepKind
+from .reserved import check_label_key
 from .units import (
     CADENCES,
     Cron,
@@ -24,8 +25,12 @@ from .units import (
 )
 from .workload import EnvVars, Gpu, GpuSharing, Image, Resources  # noqa: F401  (re-exported: renderers use them)
 
-LabelMap = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")],
-                Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]]
+LabelKey = Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")]
+LabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+LabelSelector = dict[LabelKey, LabelValue]
+"""Labels matched: any key, the reserved ones included (another namespace's pods carry app.kubernetes.io/*)."""
+LabelMap = dict[Annotated[LabelKey, AfterValidator(check_label_key)], LabelValue]
+"""Labels set on objects: no key under a prefix that Kubernetes, the compiler or a controller owns."""
 
 
 class DataClassification(StrEnum):
@@ -234,7 +239,7 @@ class Ingress(SpecModel):
 
 class Caller(SpecModel):
     namespace: DnsLabel
-    pod_selector: LabelMap = {}
+    pod_selector: LabelSelector = {}
 
 
 class Probes(SpecModel):

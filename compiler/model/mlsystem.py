@@ -131,6 +131,10 @@ class DataRef(SpecModel):
     """Dataset location, e.g. s3://bucket/path."""
 
 
+# Kubernetes' documented scalability limit is 5000 nodes per cluster; a distributed training worker wants a node.
+MAX_WORKERS = 5000
+
+
 class Training(SpecModel):
     image: Image
     command: list[str] = []
@@ -143,8 +147,9 @@ class Training(SpecModel):
     hours written here (HH:MM-HH:MM)."""
     time_zone: TimeZone | None = None
     """The zone the schedule is read in; by default the region's (schedulingWindows), else UTC."""
-    workers: PositiveInt = 1
-    """More than 1 means distributed training (PyTorchJob)."""
+    workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = 1
+    """More than 1 means distributed training (PyTorchJob); at most 5000, a worker per node of the largest cluster
+    Kubernetes supports."""
     resources: Resources = Resources()
     queue: DnsLabel | None = None
     """Kueue LocalQueue the job is admitted through."""

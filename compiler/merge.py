@@ -131,10 +131,18 @@ def _environment_rules(spec: MLSystem, environment: EnvironmentDoc, source: Sour
                                        f"environment {environment.name!r} has no GPU type {request.type!r} "
                                        f"(neither priced in gpu.hourlyPrice nor listed in gpu.products); {hint}",
                                        dotted(path + ("type",))))
-    if spec.secrets and environment.spec.secret_store is None:
+    store = environment.spec.secret_store
+    if spec.secrets and store is None:
         problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("secrets",)),
                                    f"environment {environment.name!r} has no secretStore to fetch secrets from "
                                    f"(set secretStore in {environment.document.file})", "secrets"))
+    for i, secret in enumerate(spec.secrets if store is not None else []):
+        if secret.vault_mount != store.vault_mount:
+            path = ("secrets", i, "from")
+            problems.append(Diagnostic(Code.NOT_OFFERED, source.locate(path),
+                                       f"{secret.source!r} reads the Vault mount {secret.vault_mount!r}; the secret "
+                                       f"store of environment {environment.name!r} reads {store.vault_mount!r} "
+                                       f"(secretStore.vaultMount)", dotted(path)))
     return problems
 
 

@@ -51,6 +51,8 @@ class Mlflow(SpecModel):
 class SecretStore(SpecModel):
     kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
     name: DnsLabel
+    vault_mount: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] = "secret"
+    """The Vault KV mount the store reads (its provider.vault.path); a spec's vault://<mount>/... must name it."""
 
 
 class Toleration(SpecModel):

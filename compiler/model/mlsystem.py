@@ -312,10 +312,29 @@ class Monitoring(SpecModel):
     """Routing label put on generated alerts (an Alertmanager receiver)."""
 
 
+def _check_vault_path(source: str) -> str:
+    """Every segment names something: `..` or `.` would climb out of the path a team was given, and an empty one
+    (`a//b`) is read differently by Vault and by the policies that grant prefixes."""
+    mount, *path = source.removeprefix("vault://").split("/")
+    if path[:1] == ["data"]:  # the KV v2 API spelling, vault://<mount>/data/<path>
+        path = path[1:]
+    bad = next((s for s in path if s in ("", ".", "..")), None)
+    if bad is not None or not path:
+        what = "no path below the mount" if bad is None else "an empty segment" if not bad else f"a {bad!r} segment"
+        raise ValueError(f"{source!r} has {what}: write vault://<mount>/<path>, each segment a name")
+    return source
+
+
 class SecretRef(SpecModel):
     name: DnsLabel
-    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_-]+/[A-Za-z0-9_./-]+$")]
-    """Where the secret lives: vault://<mount>/<path> (a KV v2 `data/` after the mount is allowed). Never a value."""
+    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_-]+/[A-Za-z0-9_./-]+$"),
+                      AfterValidator(_check_vault_path)]
+    """Where the secret lives: vault://<mount>/<path> (a KV v2 `data/` after the mount is allowed), the mount the
+    environment's secretStore.vaultMount. Never a value."""
+
+    @property
+    def vault_mount(self) -> str:
+        return self.source.removeprefix("vault://").split("/")[0]
     keys: Annotated[list[Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]], Field(min_length=1)]
     used_by: list[Literal["training", "serving", "monitoring"]] = ["training", "serving", "monitoring"]
     """Workloads that mount the secret (read-only, at /var/run/secrets/mlgitops/<name>)."""

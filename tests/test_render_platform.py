@@ -122,7 +122,8 @@ def test_network_is_default_deny_with_named_exceptions(compiled: dict[str, dict]
     assert peers["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "recommender-train"
     assert peers["policyTypes"] == ["Ingress", "Egress"]
     kafka = _kinds(compiled, "prod", "fraud-scorer", "NetworkPolicy")["fraud-scorer-allow-kafka"]["spec"]
-    assert kafka["egress"] == [{"ports": [{"port": 9092, "protocol": "TCP"}]}]
+    assert kafka["egress"] == [{"ports": [{"port": 9092, "protocol": "TCP"}], "to": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "streaming"}}}]}]
     assert "fraud-scorer-allow-ingress-controller" not in _kinds(compiled, "prod", "fraud-scorer", "NetworkPolicy")
 
 
@@ -162,6 +163,26 @@ def test_vault_paths_become_remote_keys_that_keep_the_mount(source: str, key: st
     assert remote_key(source) == key
 
 
+def test_kafka_egress_reaches_only_the_environments_brokers(repo: Path) -> None:
+    """A trigger that names no broker reads all of the environment's; the pods may reach each broker's port, at its
+    namespace (an in-cluster Service) or its address (an IP); a DNS name outside the cluster limits the port only."""
+    edit(repo, "environments/prod.yaml", 'kafka: {brokers: ["kafka.streaming.svc:9092"]}',
+         'kafka: {brokers: ["kafka-0.kafka.streaming.svc.cluster.local:9093", "10.0.0.7:9094", "b1.kafka.example.net:'
+         '9096"]}')
+    edit(repo, "spec/fraud-scorer.yaml", "      bootstrapServers: kafka.streaming.svc:9092\n", "")
+    assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
+    out = repo / "generated" / "prod" / "fraud-scorer"
+    policy = yaml.load(out / "networkpolicy-fraud-scorer-allow-kafka.yaml")["spec"]
+    assert policy["egress"] == [
+        {"ports": [{"port": 9094, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.0.0.7/32"}}]},
+        {"ports": [{"port": 9096, "protocol": "TCP"}]},
+        {"ports": [{"port": 9093, "protocol": "TCP"}],
+         "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "streaming"}}}]}]
+    scaled = yaml.load(out / "scaledobject-fraud-scorer.yaml")["spec"]
+    assert scaled["triggers"][0]["metadata"]["bootstrapServers"] == (
+        "kafka-0.kafka.streaming.svc.cluster.local:9093,10.0.0.7:9094,b1.kafka.example.net:9096")
+
+
 def test_secret_used_by_only_some_workloads_is_mounted_only_there(repo: Path) -> None:
     edit(repo, "spec/fraud-scorer.yaml", "    keys: [sasl-username, sasl-password]\n",
          "    keys: [sasl-username, sasl-password]\n    usedBy: [serving]\n")
@@ -197,7 +218,8 @@ def test_gpu_type_the_environment_does_not_know_is_an_error(repo: Path) -> None:
 
 
 def test_secrets_need_a_secret_store_in_the_environment(repo: Path) -> None:
-    edit(repo, "environments/staging.yaml", "secretStore: {kind: ClusterSecretStore, name: vault-staging}\n", "")
+    edit(repo, "environments/staging.yaml",
+         "secretStore: {kind: ClusterSecretStore, name: vault-staging, vaultMount: secret}\n", "")
     result = run_cli(repo, "validate")
     assert result.exit_code == 2
     assert "secrets: environment 'staging' has no secretStore" in result.stderr

@@ -188,7 +188,8 @@ KafkaName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=249)]
 
 
 class KafkaTrigger(SpecModel):
-    bootstrap_servers: Annotated[str, Field(min_length=1)]
+    bootstrap_servers: Annotated[str, Field(min_length=1)] | None = None
+    """Comma-separated host:port, each one of the environment's kafka.brokers; by default all of them."""
     topic: KafkaName
     consumer_group: KafkaName
     lag_threshold: PositiveInt = 100

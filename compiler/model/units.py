@@ -130,9 +130,9 @@ def _check_bare(value: str) -> None:
     if value != value.strip():
         raise ValueError(f"{value!r} has whitespace around it (a YAML | or > block keeps its final newline): "
                          "write the value alone")
-    control = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf")), None)
-    if control is not None:
-        raise ValueError(f"{value!r} contains the invisible (control or format) character U+{ord(control):04X}")
+    control = next((c for c in value if c.isascii() and unicodedata.category(c) == "Cc"), None)
+    if control is not None:  # (a non-ASCII invisible one fails the pattern, and validate names it)
+        raise ValueError(f"{value!r} contains the control character U+{ord(control):04X}")
 
 
 def _name_type(pattern: str, max_length: int, what: str):

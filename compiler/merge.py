@@ -5,7 +5,9 @@ Input: a system `Document` and an environment (`EnvironmentDoc`). Output: `Merge
 of the layer that set it. Merging follows JSON Merge Patch (RFC 7386): mappings merge key by key, lists and
 scalars replace, `null` removes. Defaults for `model`, `training` and `serving` only fill in sections the system
 has: an environment default never creates a workload. Errors (`SpecError`): an override for an unknown
-environment, an override or default of a field that identifies the system, and anything invalid after merging.
+environment, an override or default of a field that identifies the system, anything invalid after merging, and
+what only the environment can judge: a name whose namespace or derived names break a limit, a reserved namespace
+(model/names.py), a Vault mount or Kafka broker the environment does not offer.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ Input: a system `Document` and an environment (`EnvironmentDoc`). Output: `Merge
 of the layer that set it. Merging follows JSON Merge Patch (RFC 7386): mappings merge key by key, lists and
 scalars replace, `null` removes. Defaults for `model`, `training` and `serving` only fill in sections the system
 has: an environment default never creates a workload. Errors (`SpecError`): an override for an unknown
-environment, an override or default of a field that identifies the system, and anything invalid after merging.
+environment, an override or default of a field that identifies the system, anything invalid after merging, and
+what only the environment can judge: a name whose namespace or derived names break a limit, a reserved namespace
+(model/names.py), a Vault mount or Kafka broker the environment does not offer.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from .errors import Code, Diagnostic, SpecError
 from .load import Document, FieldPath, SourceMap, dotted
 from .model import Environment, MLSystem
+from .model.mlsystem import ScaleMetric
+from .model.names import name_problems
 from .model.units import CADENCES
 from .validate import suggest, validate
 from .windows import Hours, first_outside, place
@@ -108,7 +112,11 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
         context = f"system {Path(document.file).stem}, environment {environment.name}"
         raise SpecError([replace(d, message=f"{d.message} ({context})") if d.location.file != document.file else d
                          for d in exc.diagnostics]) from None
-    problems = _environment_rules(spec, environment, source)
+    problems = _environment_rules(spec, environment, source) + [
+        Diagnostic(code, source.locate(field), message, dotted(field))
+        for field, message, code in name_problems(spec, environment.spec, environment.name)]
+    spec, kafka_problems = _kafka_brokers(spec, environment, source)
+    problems += kafka_problems
     spec, window_problems = _scheduled_in_window(spec, environment, source)
     if problems or window_problems:
         raise SpecError(problems + window_problems)
@@ -131,11 +139,40 @@ def _environment_rules(spec: MLSystem, environment: EnvironmentDoc, source: Sour
                                        f"environment {environment.name!r} has no GPU type {request.type!r} "
                                        f"(neither priced in gpu.hourlyPrice nor listed in gpu.products); {hint}",
                                        dotted(path + ("type",))))
-    if spec.secrets and environment.spec.secret_store is None:
+    store = environment.spec.secret_store
+    if spec.secrets and store is None:
         problems.append(Diagnostic(Code.RULE_VIOLATION, source.locate(("secrets",)),
                                    f"environment {environment.name!r} has no secretStore to fetch secrets from "
                                    f"(set secretStore in {environment.document.file})", "secrets"))
+    for i, secret in enumerate(spec.secrets if store is not None else []):
+        if secret.vault_mount != store.vault_mount:
+            path = ("secrets", i, "from")
+            problems.append(Diagnostic(Code.NOT_OFFERED, source.locate(path),
+                                       f"{secret.source!r} reads the Vault mount {secret.vault_mount!r}; the secret "
+                                       f"store of environment {environment.name!r} reads {store.vault_mount!r} "
+                                       f"(secretStore.vaultMount)", dotted(path)))
     return problems
+
+
+def _kafka_brokers(spec: MLSystem, environment: EnvironmentDoc,
+                   source: SourceMap) -> tuple[MLSystem, list[Diagnostic]]:
+    """A kafka-lag trigger reads only the environment's brokers (kafka.brokers), all of them unless it names some;
+    the egress policy then opens only their ports (render/tenancy.py)."""
+    autoscaling = spec.serving.autoscaling if spec.serving else None
+    if autoscaling is None or autoscaling.metric is not ScaleMetric.kafka_lag or autoscaling.kafka is None:
+        return spec, []
+    offered, kafka = environment.spec.kafka.brokers, autoscaling.kafka
+    path = ("serving", "autoscaling", "kafka", "bootstrapServers")
+    named = [server.strip() for server in kafka.bootstrap_servers.split(",")] if kafka.bootstrap_servers else offered
+    unknown = [server for server in named if server not in offered]
+    if unknown or not named:
+        listed = ", ".join(offered) or f"none (set kafka.brokers in {environment.document.file})"
+        return spec, [Diagnostic(Code.NOT_OFFERED, source.locate(path if kafka.bootstrap_servers else path[:-1]),
+                                 f"{', '.join(unknown) or 'no broker'} is not a Kafka broker of environment "
+                                 f"{environment.name!r}; its brokers (kafka.brokers): {listed}", dotted(path))]
+    kafka = kafka.model_copy(update={"bootstrap_servers": ",".join(named)})
+    serving = spec.serving.model_copy(update={"autoscaling": autoscaling.model_copy(update={"kafka": kafka})})
+    return spec.model_copy(update={"serving": serving}), []
 
 
 def _scheduled_in_window(spec: MLSystem, environment: EnvironmentDoc,

@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from .errors import Code, Diagnostic, SpecError
 from .load import FieldPath, SourceMap, dotted
-from .model.base import RuleError
+from .model.base import CodedValueError, RuleError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,6 +37,8 @@ def validate(model: type[M], data: dict[str, Any], source: SourceMap) -> M:
 
 def _diagnostic(model: type[BaseModel], error: dict[str, Any], source: SourceMap) -> Diagnostic:
     loc: FieldPath = tuple(error["loc"])
+    if loc[-1:] == ("[key]",):  # pydantic's marker for a bad mapping key: the key's own path names it
+        loc = loc[:-1]
     kind = error["type"]
     if kind == "extra_forbidden":
         return Diagnostic(Code.UNKNOWN_FIELD, source.locate(loc), _unknown_field_message(model, loc), dotted(loc))
@@ -60,7 +62,8 @@ def _diagnostic(model: type[BaseModel], error: dict[str, Any], source: SourceMap
         guess = suggest(given, choices)
         if guess:
             message += f"; did you mean {guess!r}?"
-    return Diagnostic(Code.INVALID_VALUE, source.locate(loc), message, dotted(loc))
+    code = cause.code if isinstance(cause, CodedValueError) else Code.INVALID_VALUE
+    return Diagnostic(code, source.locate(loc), message, dotted(loc))
 
 
 def _first_non_ascii(text: str) -> str:

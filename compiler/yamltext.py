@@ -15,12 +15,33 @@ import yaml
 LEADING_KEYS = ("apiVersion", "kind", "metadata", "name", "namespace")
 
 
-# Plain scalars that some YAML reader would not take for a string: go-yaml v2 (behind Kubernetes' sigs.k8s.io/yaml)
-# reads y/n/on/off as booleans and 1e3 or 0x1f as numbers, YAML 1.1 reads 1:20 as base 60. Such strings are quoted.
-_AMBIGUOUS = re.compile(r"""^(y|n|yes|no|on|off|true|false|null|~|[-+]?\.?(inf|nan))$
-                         |^[-+]?(\.\d+|\d[\d_]*(\.\d*)?)([eE][-+]?\d+)?$
-                         |^[-+]?0[xob][\da-f_]+$
-                         |^[-+]?\d[\d_]*(:[0-5]?\d)+(\.\d*)?$""", re.IGNORECASE | re.VERBOSE)
+# How go-yaml resolves a plain scalar (resolve.go `resolve`, branches v2 and v3; v2 is what sigs.k8s.io/yaml, and
+# so kubectl and Argo CD, read manifests with). The first character picks a hint: a sign or digit may be a
+# number or a timestamp, '.' a float, y/n/t/f/o/~ only a word of the table below. For a number, *every* underscore is
+# removed first and the rest goes to strconv.ParseInt(s, 0, 64) (base 0: 0x, 0o, 0b, a leading 0 for octal), then
+# ParseUint, then, if it matches yamlStyleFloat, ParseFloat; so `0_x1f`, `-_1` and `1e3_0` are numbers to Go.
+# PyYAML's own resolver (YAML 1.1: 1:20 in base 60, 2001-12-14) quotes the rest by itself.
+_GO_WORDS = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False",
+             "FALSE", "on", "On", "ON", "off", "Off", "OFF", "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN",
+             ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<"}  # v2's; v3's ⊂
+_GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")  # ParseInt, base 0
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")  # yamlStyleFloat
+# parseTimestamp's layouts ("2006-1-2T15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999", "2006-1-2"), loosely.
+_GO_TIMESTAMP = re.compile(r"\d{4}-\d\d?-\d\d?([Tt ]\d\d?:\d\d?:\d\d?(\.\d*)?(Z|[-+]\d\d:\d\d)?)?")
+
+
+def go_yaml_reads_as_non_string(value: str) -> bool:
+    """Whether go-yaml v2 or v3 would read `value`, written plain, as anything but a string. Errs towards yes
+    (a value out of ParseInt's or ParseFloat's range is a string to Go, but quoted here all the same)."""
+    if value in _GO_WORDS:
+        return True
+    hint = value[:1]
+    if hint == ".":  # ParseFloat on the value as written; its underscores must sit between digits, so drop them
+        return bool(re.fullmatch(r"\.[0-9]+([eE][-+]?[0-9]+)?", value.replace("_", "")))
+    if hint and hint in "+-0123456789":
+        plain = value.replace("_", "")
+        return bool(_GO_TIMESTAMP.fullmatch(value) or _GO_INT.fullmatch(plain) or _GO_FLOAT.fullmatch(plain))
+    return False
 
 
 class _Dumper(yaml.CSafeDumper):
@@ -29,7 +50,7 @@ class _Dumper(yaml.CSafeDumper):
 
 def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.ScalarNode:
     """Multi-line strings (embedded manifests, scripts) as literal blocks, readable in a diff; look-alikes quoted."""
-    style = "|" if "\n" in value else ("'" if _AMBIGUOUS.match(value) else None)
+    style = "|" if "\n" in value else ("'" if go_yaml_reads_as_non_string(value) else None)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

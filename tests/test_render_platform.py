@@ -122,7 +122,8 @@ def test_network_is_default_deny_with_named_exceptions(compiled: dict[str, dict]
     assert peers["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "recommender-train"
     assert peers["policyTypes"] == ["Ingress", "Egress"]
     kafka = _kinds(compiled, "prod", "fraud-scorer", "NetworkPolicy")["fraud-scorer-allow-kafka"]["spec"]
-    assert kafka["egress"] == [{"ports": [{"port": 9092, "protocol": "TCP"}]}]
+    assert kafka["egress"] == [{"ports": [{"port": 9092, "protocol": "TCP"}], "to": [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "streaming"}}}]}]
     assert "fraud-scorer-allow-ingress-controller" not in _kinds(compiled, "prod", "fraud-scorer", "NetworkPolicy")
 
 
@@ -140,7 +141,7 @@ def test_external_secrets_reference_the_store_and_are_mounted(compiled: dict[str
     assert external["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-prod"}
     assert external["target"]["name"] == "feature-store-credentials"
     assert external["data"] == [
-        {"secretKey": key, "remoteRef": {"key": "recsys/feature-store", "property": key}}
+        {"secretKey": key, "remoteRef": {"key": "secret/recsys/feature-store", "property": key}}
         for key in ("username", "password")]
     dev = compiled["dev/recommender/externalsecret-feature-store-credentials.yaml"]["spec"]
     assert dev["secretStoreRef"]["name"] == "vault-dev"
@@ -152,11 +153,34 @@ def test_external_secrets_reference_the_store_and_are_mounted(compiled: dict[str
 
 
 @pytest.mark.parametrize("source, key", [
-    ("vault://secret/data/recsys/feature-store", "recsys/feature-store"),
-    ("vault://kv/payments/kafka", "payments/kafka"),
+    ("vault://secret/data/recsys/feature-store", "secret/recsys/feature-store"),
+    ("vault://kv/payments/kafka", "kv/payments/kafka"),
+    ("vault://secret/data/data/x", "secret/data/x"),  # only the KV v2 API's own `data/` is dropped
 ])
-def test_vault_paths_become_remote_keys_below_the_mount(source: str, key: str) -> None:
+def test_vault_paths_become_remote_keys_that_keep_the_mount(source: str, key: str) -> None:
+    """external-secrets' buildPath cuts `<store path>/` off a key and reads the rest below the store's mount, and
+    without a store path takes the key's first segment as the mount: either way the key names the spec's mount."""
     assert remote_key(source) == key
+
+
+def test_kafka_egress_reaches_only_the_environments_brokers(repo: Path) -> None:
+    """A trigger that names no broker reads all of the environment's; the pods may reach each broker's port, at its
+    namespace (an in-cluster Service) or its address (an IP); a DNS name outside the cluster limits the port only."""
+    edit(repo, "environments/prod.yaml", 'kafka: {brokers: ["kafka.streaming.svc:9092"]}',
+         'kafka: {brokers: ["kafka-0.kafka.streaming.svc.cluster.local:9093", "10.0.0.7:9094", "b1.kafka.example.net:'
+         '9096"]}')
+    edit(repo, "spec/fraud-scorer.yaml", "      bootstrapServers: kafka.streaming.svc:9092\n", "")
+    assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
+    out = repo / "generated" / "prod" / "fraud-scorer"
+    policy = yaml.load(out / "networkpolicy-fraud-scorer-allow-kafka.yaml")["spec"]
+    assert policy["egress"] == [
+        {"ports": [{"port": 9094, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.0.0.7/32"}}]},
+        {"ports": [{"port": 9096, "protocol": "TCP"}]},
+        {"ports": [{"port": 9093, "protocol": "TCP"}],
+         "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "streaming"}}}]}]
+    scaled = yaml.load(out / "scaledobject-fraud-scorer.yaml")["spec"]
+    assert scaled["triggers"][0]["metadata"]["bootstrapServers"] == (
+        "kafka-0.kafka.streaming.svc.cluster.local:9093,10.0.0.7:9094,b1.kafka.example.net:9096")
 
 
 def test_secret_used_by_only_some_workloads_is_mounted_only_there(repo: Path) -> None:
@@ -194,7 +218,8 @@ def test_gpu_type_the_environment_does_not_know_is_an_error(repo: Path) -> None:
 
 
 def test_secrets_need_a_secret_store_in_the_environment(repo: Path) -> None:
-    edit(repo, "environments/staging.yaml", "secretStore: {kind: ClusterSecretStore, name: vault-staging}\n", "")
+    edit(repo, "environments/staging.yaml",
+         "secretStore: {kind: ClusterSecretStore, name: vault-staging, vaultMount: secret}\n", "")
     result = run_cli(repo, "validate")
     assert result.exit_code == 2
     assert "secrets: environment 'staging' has no secretStore" in result.stderr

@@ -182,3 +182,17 @@ def test_bad_dns_label_is_rejected(value):
 def test_good_dns_label_is_accepted():
     assert Units(label="a" * 63).label == "a" * 63
     assert Units(label="fraud-scorer").label == "fraud-scorer"
+
+
+# --- the whole value, nothing around it -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, value", [
+    ("label", "payments\n"), ("label", " payments"), ("label", "pay\x1bments"), ("cpu", "2\n"),
+    ("memory", "4Gi\n"), ("duration", "30s\n"), ("percent", "99.9%\n"), ("cron", "0 3 * * 0\n"),
+])
+def test_a_trailing_newline_or_an_invisible_character_is_refused(field, value):
+    """Python's `$` matches before a final newline: every check must take the whole value (YAML's `|` keeps one)."""
+    message = rejection(**{field: value})
+    expected = ("control character U+001B" if "\x1b" in value
+                else "has whitespace around it" if field in ("label", "cron") else "is not a")
+    assert expected in message, message

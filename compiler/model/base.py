@@ -22,3 +22,11 @@ class RuleError(ValueError):
         super().__init__(message)
         self.field = field
         self.related = related  # the other side of a conflict, named in the message when set elsewhere
+
+
+class CodedValueError(ValueError):
+    """A value refused with a diagnostic code of its own, instead of the generic invalid-value one."""
+
+    def __init__(self, message: str, code):
+        super().__init__(message)
+        self.code = code  # a compiler.errors.Code

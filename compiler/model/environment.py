@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .base import SpecModel
+from .reserved import CONTROLLER_NAMESPACES
 from .units import Cron, DnsLabel, DnsSubdomain, Duration, HoursRange, TimeZone
 
 
@@ -51,6 +52,8 @@ class Mlflow(SpecModel):
 class SecretStore(SpecModel):
     kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
     name: DnsLabel
+    vault_mount: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] = "secret"
+    """The Vault KV mount the store reads (its provider.vault.path); a spec's vault://<mount>/... must name it."""
 
 
 class Toleration(SpecModel):
@@ -73,12 +76,28 @@ class Gpu(SpecModel):
 
 
 class Ingress(SpecModel):
-    class_name: str | None = None
+    class_name: DnsSubdomain | None = None
     """IngressClass for serving.ingress, unless a spec names one."""
-    cluster_issuer: str | None = None
+    cluster_issuer: DnsSubdomain | None = None
     """cert-manager ClusterIssuer that issues the TLS certificates of ingresses."""
     controller_namespace: DnsLabel = "ingress-nginx"
     """Namespace of the ingress controller, allowed through the network policies."""
+
+
+def _check_port(broker: str) -> str:
+    if not 1 <= int(broker.rsplit(":", 1)[1]) <= 65535:
+        raise ValueError(f"{broker!r} has no port between 1 and 65535")
+    return broker
+
+
+KafkaBroker = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$"),
+                        AfterValidator(_check_port)]
+
+
+class Kafka(SpecModel):
+    brokers: list[KafkaBroker] = []
+    """The Kafka bootstrap servers (host:port) of the cluster; a spec's autoscaling.kafka may name only these, and
+    its serving pods may reach only these (in-cluster `<svc>.<namespace>.svc` hosts by namespace, IPs by address)."""
 
 
 class Monitoring(SpecModel):
@@ -158,6 +177,10 @@ class Environment(SpecModel):
     policy: Policy = Policy()
     pricing: Pricing = Pricing()
     pipelines: Pipelines = Pipelines()
+    kafka: Kafka = Kafka()
+    platform_namespaces: list[DnsLabel] = list(CONTROLLER_NAMESPACES)
+    """Namespaces of the platform's controllers, which no system may get (besides every kube-*, default, and the
+    Argo CD, monitoring and ingress-controller namespaces named above); by default their upstream install ones."""
     scheduling_windows: dict[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")], RegionWindows] = {}
     """Per region (cluster.region): its time zone and its low-carbon and off-peak hours."""
     defaults: dict[str, Any] = {}

@@ -6,14 +6,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import RuleError, SpecModel
 from .pipeline import Pipeline, StepKind
+from .reserved import check_label_key
 from .units import (
     CADENCES,
     Cron,
     DnsLabel,
+    DnsSubdomain,
     Duration,
     HoursRange,
     Percent,
@@ -23,8 +25,12 @@ from .units import (
 )
 from .workload import EnvVars, Gpu, GpuSharing, Image, Resources  # noqa: F401  (re-exported: renderers use them)
 
-LabelMap = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")],
-                Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]]
+LabelKey = Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")]
+LabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+LabelSelector = dict[LabelKey, LabelValue]
+"""Labels matched: any key, the reserved ones included (another namespace's pods carry app.kubernetes.io/*)."""
+LabelMap = dict[Annotated[LabelKey, AfterValidator(check_label_key)], LabelValue]
+"""Labels set on objects: no key under a prefix that Kubernetes, the compiler or a controller owns."""
 
 
 class DataClassification(StrEnum):
@@ -125,6 +131,10 @@ class DataRef(SpecModel):
     """Dataset location, e.g. s3://bucket/path."""
 
 
+# Kubernetes' documented scalability limit is 5000 nodes per cluster; a distributed training worker wants a node.
+MAX_WORKERS = 5000
+
+
 class Training(SpecModel):
     image: Image
     command: list[str] = []
@@ -137,8 +147,9 @@ class Training(SpecModel):
     hours written here (HH:MM-HH:MM)."""
     time_zone: TimeZone | None = None
     """The zone the schedule is read in; by default the region's (schedulingWindows), else UTC."""
-    workers: PositiveInt = 1
-    """More than 1 means distributed training (PyTorchJob)."""
+    workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = 1
+    """More than 1 means distributed training (PyTorchJob); at most 5000, a worker per node of the largest cluster
+    Kubernetes supports."""
     resources: Resources = Resources()
     queue: DnsLabel | None = None
     """Kueue LocalQueue the job is admitted through."""
@@ -172,10 +183,15 @@ class Replicas(SpecModel):
         return self.max if self.max is not None else max(self.min, 1)
 
 
+# Kafka's own rule for topic names (legal characters, at most 249); consumer groups are held to it too.
+KafkaName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=249)]
+
+
 class KafkaTrigger(SpecModel):
-    bootstrap_servers: Annotated[str, Field(min_length=1)]
-    topic: Annotated[str, Field(min_length=1)]
-    consumer_group: Annotated[str, Field(min_length=1)]
+    bootstrap_servers: Annotated[str, Field(min_length=1)] | None = None
+    """Comma-separated host:port, each one of the environment's kafka.brokers; by default all of them."""
+    topic: KafkaName
+    consumer_group: KafkaName
     lag_threshold: PositiveInt = 100
     """Target consumer lag per replica."""
 
@@ -224,12 +240,12 @@ class Ingress(SpecModel):
     host: Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")]
     tls: bool = True
     path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
-    class_name: str | None = None
+    class_name: DnsSubdomain | None = None
 
 
 class Caller(SpecModel):
     namespace: DnsLabel
-    pod_selector: LabelMap = {}
+    pod_selector: LabelSelector = {}
 
 
 class Probes(SpecModel):
@@ -297,10 +313,29 @@ class Monitoring(SpecModel):
     """Routing label put on generated alerts (an Alertmanager receiver)."""
 
 
+def _check_vault_path(source: str) -> str:
+    """Every segment names something: `..` or `.` would climb out of the path a team was given, and an empty one
+    (`a//b`) is read differently by Vault and by the policies that grant prefixes."""
+    mount, *path = source.removeprefix("vault://").split("/")
+    if path[:1] == ["data"]:  # the KV v2 API spelling, vault://<mount>/data/<path>
+        path = path[1:]
+    bad = next((s for s in path if s in ("", ".", "..")), None)
+    if bad is not None or not path:
+        what = "no path below the mount" if bad is None else "an empty segment" if not bad else f"a {bad!r} segment"
+        raise ValueError(f"{source!r} has {what}: write vault://<mount>/<path>, each segment a name")
+    return source
+
+
 class SecretRef(SpecModel):
     name: DnsLabel
-    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_-]+/[A-Za-z0-9_./-]+$")]
-    """Where the secret lives: vault://<mount>/<path> (a KV v2 `data/` after the mount is allowed). Never a value."""
+    source: Annotated[str, Field(alias="from", pattern=r"^vault://[A-Za-z0-9_-]+/[A-Za-z0-9_./-]+$"),
+                      AfterValidator(_check_vault_path)]
+    """Where the secret lives: vault://<mount>/<path> (a KV v2 `data/` after the mount is allowed), the mount the
+    environment's secretStore.vaultMount. Never a value."""
+
+    @property
+    def vault_mount(self) -> str:
+        return self.source.removeprefix("vault://").split("/")[0]
     keys: Annotated[list[Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]], Field(min_length=1)]
     used_by: list[Literal["training", "serving", "monitoring"]] = ["training", "serving", "monitoring"]
     """Workloads that mount the secret (read-only, at /var/run/secrets/mlgitops/<name>)."""

@@ -7,6 +7,7 @@ function for the numbers renderers and cost estimates need. Error messages say w
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 _CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)(m)?$")
 _MEMORY = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 _MEMORY_FACTORS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
@@ -42,30 +44,31 @@ def _number_to_str(value: Any) -> Any:
 
 
 def _check_cpu(value: str) -> str:
-    if not _CPU.match(value) or cpu_cores(value) <= 0:
+    if not _CPU.fullmatch(value) or cpu_cores(value) <= 0:
         raise ValueError(f"{value!r} is not a CPU quantity: write cores (2, 0.5) or millicores (500m)")
     return value
 
 
 def _check_memory(value: str) -> str:
-    if not _MEMORY.match(value) or memory_bytes(value) <= 0:
+    if not _MEMORY.fullmatch(value) or memory_bytes(value) <= 0:
         raise ValueError(f"{value!r} is not a memory quantity: write e.g. 512Mi, 4Gi or 1G")
     return value
 
 
 def _check_duration(value: str) -> str:
-    if not _DURATION.match(value) or duration_seconds(value) <= 0:
+    if not _DURATION.fullmatch(value) or duration_seconds(value) <= 0:
         raise ValueError(f"{value!r} is not a duration: write e.g. 150ms, 30s, 6h or 1h30m")
     return value
 
 
 def _check_percent(value: str) -> str:
-    if not _PERCENT.match(value) or not 0 < percent_value(value) <= 100:
+    if not _PERCENT.fullmatch(value) or not 0 < percent_value(value) <= 100:
         raise ValueError(f"{value!r} is not a percentage: write e.g. 99.9% or 1% (above 0, at most 100)")
     return value
 
 
 def _check_cron(value: str) -> str:
+    _check_bare(value)
     expression = CRON_MACROS.get(value.strip(), value)
     if len(expression.split()) != 5:  # cronsim also takes a seconds field; Kubernetes does not
         raise ValueError(f"{value!r} is not a cron schedule: write five fields (minute hour day month weekday), "
@@ -121,22 +124,40 @@ HoursRange = _string_type(_check_hours, r"^\d\d:\d\d-\d\d:\d\d$", "hours of the 
 TimeZone = _string_type(_check_time_zone, r"^[A-Za-z_+-]+(/[A-Za-z0-9_+-]+)*$", "IANA time zone, e.g. Europe/Dublin")
 
 
-def _check_dns_label(value: str) -> str:
-    if not re.match(DNS_LABEL, value):
-        raise ValueError(f"{value!r} is not a DNS-1123 label: lowercase letters, digits and '-', "
-                         "starting and ending with a letter or digit, at most 63 characters")
-    return value
+def _check_bare(value: str) -> None:
+    """A name is the name alone. A YAML `|` or `>` block keeps its final newline, and Python's `$` matches before
+    one: `team: "payments\\n"` once passed as a DNS label and broke every team's Argo CD root app."""
+    if value != value.strip():
+        raise ValueError(f"{value!r} has whitespace around it (a YAML | or > block keeps its final newline): "
+                         "write the value alone")
+    control = next((c for c in value if c.isascii() and unicodedata.category(c) == "Cc"), None)
+    if control is not None:  # (a non-ASCII invisible one fails the pattern, and validate names it)
+        raise ValueError(f"{value!r} contains the control character U+{ord(control):04X}")
 
 
-DnsLabel = Annotated[str, AfterValidator(_check_dns_label),
-                     WithJsonSchema({"type": "string", "pattern": DNS_LABEL, "maxLength": 63})]
-DnsSubdomain = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-                                    max_length=253)]
+def _name_type(pattern: str, max_length: int, what: str):
+    """A name field: the whole value (fullmatch, never a `$` that stops before a newline) is one name."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        _check_bare(value)
+        if len(value) > max_length or not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return Annotated[str, AfterValidator(check),
+                     WithJsonSchema({"type": "string", "pattern": pattern, "maxLength": max_length})]
+
+
+DnsLabel = _name_type(DNS_LABEL, 63, "a DNS-1123 label: lowercase letters, digits and '-', starting and ending "
+                                     "with a letter or digit, at most 63 characters")
+DnsSubdomain = _name_type(DNS_SUBDOMAIN, 253, "a DNS-1123 subdomain: DNS labels joined by '.', at most 253 "
+                                              "characters")
 PositiveInt = Annotated[int, Field(ge=1)]
 
 
 def cpu_cores(value: str) -> Decimal:
-    match = _CPU.match(value)
+    match = _CPU.fullmatch(value)
     if not match:
         raise ValueError(value)
     number = Decimal(match.group(1))
@@ -144,7 +165,7 @@ def cpu_cores(value: str) -> Decimal:
 
 
 def memory_bytes(value: str) -> int:
-    match = _MEMORY.match(value)
+    match = _MEMORY.fullmatch(value)
     if not match:
         raise ValueError(value)
     try:

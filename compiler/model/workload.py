@@ -22,9 +22,14 @@ class GpuSharing(StrEnum):
     mig = "mig"
 
 
+# The most GPUs one machine has: 16 (NVIDIA DGX-2/HGX-2, Google Cloud's a2-megagpu-16g with 16 A100s); the
+# common large nodes have 8 (DGX H100/B200, AWS p5.48xlarge). A pod cannot span machines.
+MAX_GPUS_PER_POD = 16
+
+
 class Gpu(SpecModel):
-    count: Annotated[float, Field(gt=0)] = 1
-    """GPUs per pod; a fraction only with time-slicing or mps sharing."""
+    count: Annotated[float, Field(gt=0, le=MAX_GPUS_PER_POD)] = 1
+    """GPUs per pod (at most 16, the largest GPU machines'); a fraction only with time-slicing or mps sharing."""
     type: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")] | None = None
     """GPU product (e.g. nvidia-a100-80gb); selects nodes through the environment's GPU label."""
     sharing: GpuSharing = GpuSharing.none

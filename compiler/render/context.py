@@ -8,6 +8,7 @@ import cdk8s
 
 from ..merge import MergedSystem
 from ..model.mlsystem import Runtime
+from ..model.names import WORKLOAD_SUFFIX
 from ..resolve import ResolvedModel
 
 MANAGED_BY = "mlgitops"
@@ -38,7 +39,7 @@ class RenderContext:
 
     def workload(self, component: str) -> str:
         """Name of a component's workload, its ServiceAccount and its pods' `app.kubernetes.io/name`."""
-        return {"serving": self.name, "training": f"{self.name}-train", "monitoring": f"{self.name}-drift"}[component]
+        return self.name + WORKLOAD_SUFFIX[component]
 
     def secrets_for(self, component: str) -> tuple[str, ...]:
         """The secrets a component's pods mount (`secrets[].usedBy`)."""

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from cdk8s_plus_34 import k8s
 
+from ..model.names import PIPELINE_SUFFIX
 from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
 from ..yamltext import dump_yaml
@@ -59,7 +60,7 @@ class PipelineChart(TrainingChart):
     def render(self) -> None:
         spec = self.ctx.system.spec
         self.pipeline = spec.pipeline
-        self.runner = f"{self.ctx.name}-pipeline"
+        self.runner = self.ctx.name + PIPELINE_SUFFIX
         self.template_name = self.runner
         rules = [EXECUTOR_RULE]
         if self.training is not None and self.training.workers > 1 and self.pipeline.of_kind(StepKind.train):
@@ -206,7 +207,7 @@ class PipelineChart(TrainingChart):
 
     def _drift_trigger(self) -> None:
         name = f"{self.ctx.name}-retrain-on-drift"
-        trigger_sa = f"{self.ctx.name}-pipeline-trigger"
+        trigger_sa = f"{self.runner}-trigger"
         self._service_account(trigger_sa, [EXECUTOR_RULE, k8s.PolicyRule(
             api_groups=["argoproj.io"], resources=["workflows"], verbs=["create", "list"])])
         environment = self.ctx.system.environment.spec

@@ -16,6 +16,7 @@ from cdk8s_plus_34 import k8s
 
 from ..model.environment import Environment
 from ..model.mlsystem import Gpu, Probes, Resources
+from ..model.names import SECRET_VOLUME_PREFIX
 from .gpu import CLAIM, claim_template_name, gpu_limits, gpu_node_selector, gpu_tolerations
 
 RUN_AS = 10001  # a high UID/GID, away from any host user
@@ -68,7 +69,7 @@ def container(spec: ContainerSpec) -> k8s.Container:
 
 
 def _secret_volume(name: str) -> str:
-    return f"secret-{name}"
+    return SECRET_VOLUME_PREFIX + name
 
 
 def _http_probe(path: str, period: int) -> k8s.Probe:

@@ -1,9 +1,14 @@
 """Secrets chart: an ExternalSecret (external-secrets.io/v1) per `secrets` entry; never a Secret with data.
 
-`vault://<mount>/<path>` names a Vault KV secret; the environment's (Cluster)SecretStore points at the mount, so the
-remote key is the path below it (a KV v2 `data/` segment, as in the Vault API path, is dropped). Each key becomes a
-`data` entry: the Kubernetes Secret the operator keeps in sync has one entry per key, mounted read-only into the
-workloads in `usedBy` (see pods.py). The Secret is owned by its ExternalSecret, so deleting the spec entry removes it.
+`vault://<mount>/<path>` names a Vault KV secret; merge has checked that the mount is the one the environment's
+(Cluster)SecretStore reads (`secretStore.vaultMount`). The remote key is `<mount>/<path>` (a KV v2 `data/` segment,
+as in the Vault API path, dropped), which external-secrets' Vault provider reads as that path whether or not the store
+sets `provider.vault.path`: with a path, a key that starts with `<path>/` has it cut and is read below the store's
+mount (any other key is read below it too); without one, the key's first segment is the mount, and for KV v2 `data`
+is put after it (providers/v1/vault/client_get.go `buildPath`, external-secrets 2.9.0). Dropping the mount, as this
+chart once did, let a spec's mount be anything. Each key becomes a `data` entry: the Kubernetes Secret the operator
+keeps in sync has one entry per key, mounted read-only into the workloads in `usedBy` (see pods.py). The Secret is
+owned by its ExternalSecret, so deleting the spec entry removes it.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ REFRESH = "1h"
 
 
 def remote_key(source: str) -> str:
-    """`vault://secret/data/recsys/feature-store` → `recsys/feature-store`."""
-    path = source.removeprefix("vault://").split("/")[1:]
-    return "/".join(path[1:] if path and path[0] == "data" else path)
+    """`vault://secret/data/recsys/feature-store` → `secret/recsys/feature-store`."""
+    mount, *path = source.removeprefix("vault://").split("/")
+    return "/".join([mount, *(path[1:] if path[:1] == ["data"] else path)])
 
 
 class SecretsChart(SystemChart):

@@ -7,13 +7,15 @@
   during a canary) plus the rolling-update surge, every training worker, the drift check — plus an allowance for
   operator-injected pods (Argo, KServe, Kueue); and a LimitRange that gives such injected containers defaults;
 - NetworkPolicies: deny all ingress and egress, then allow DNS, HTTPS egress (object storage, registries, the model
-  registry, Vault), Kafka when scaling on it, traffic between a distributed training job's pods, the drift check's
+  registry, Vault), the environment's Kafka brokers (their ports, and their namespace or address) when scaling on
+  Kafka, traffic between a distributed training job's pods, the drift check's
   push to the Pushgateway, and ingress to the serving pods from `allowedCallers`, from Prometheus, and from the
   ingress controller when there is an Ingress.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..model.mlsystem import Resources, ScaleMetric
+from ..model.names import service_namespace
 from ..model.pipeline import STEP_RESOURCES, StepKind
 from ..model.units import cpu_cores, memory_bytes
 from .context import RenderContext, SystemChart
@@ -160,9 +163,31 @@ class TenancyChart(SystemChart):
                 from_=[_peer_namespace(environment.ingress.controller_namespace)], ports=port)])
         kafka = spec.serving.autoscaling.kafka
         if spec.serving.autoscaling.metric is ScaleMetric.kafka_lag and kafka is not None:
-            ports = sorted({urlsplit(f"//{server.strip()}").port or 9092
-                            for server in kafka.bootstrap_servers.split(",")})
-            self._policy("allow-kafka", serving, egress=[k8s.NetworkPolicyEgressRule(ports=[_port(p) for p in ports])])
+            brokers = sorted(kafka.bootstrap_servers.split(","))  # the environment's, as merge checked
+            self._policy("allow-kafka", serving, egress=[_broker_egress(broker) for broker in brokers])
+
+
+def _broker_egress(broker: str) -> k8s.NetworkPolicyEgressRule:
+    """Egress to one Kafka broker's port, and to its address where a NetworkPolicy can say it: an in-cluster
+    Service by its namespace, an IP address as a /32 (/128). A DNS name outside the cluster cannot be written in a
+    NetworkPolicy, so for it only the port is limited."""
+    host, port = broker.rsplit(":", 1)
+    namespace = service_namespace(host)
+    if namespace is not None:
+        to = [_peer_namespace(namespace)]
+    elif _is_ip(host):
+        to = [k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=str(ipaddress.ip_network(host))))]
+    else:
+        to = None
+    return k8s.NetworkPolicyEgressRule(to=to, ports=[_port(int(port))])
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _peer_namespace(namespace: str, pods: dict[str, str] | None = None) -> k8s.NetworkPolicyPeer:

@@ -178,8 +178,9 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         total = sum(len(u.objects) for u in result.units)
         shape = (f"{plural(len(result.systems), 'system')} × {plural(len(result.envs), 'environment')}, "
                  f"{plural(total, 'object')}")
+        scope = emit.Scope.of(result.units, result.envs, sorted(result.environments), ws.whole)
         if check:
-            stale = emit.differences(out, result.units, result.envs, ws.whole)
+            stale = emit.differences(out, result.units, scope)
             if lock_text(result.lock) != (lock_path.read_text() if lock_path.exists() else ""):
                 stale.append(f"~ {LOCK_FILE}")
             for line in stale:
@@ -190,7 +191,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
                 return EXIT_STALE
             console.info(f"up to date: {shape} match {ws.display(out)}/")
             return 0
-        emit.write(out, result.units, result.envs, ws.whole)
+        emit.write(out, result.units, scope, inputs=(ws.root, ws.spec_dir, ws.env_dir))
         if write_lock(ws.root, result.lock):
             console.info(f"updated {LOCK_FILE}")
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")

@@ -145,7 +145,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @ENVS
 @_output_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: generated/ under the root).")
+              help="Output directory (default: generated/ under the root); it is left holding what the specs "
+                   "produce and nothing else.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if the output directory or the lock is not what the specs produce.")
 @click.option("--update-lock", is_flag=True, help="Ask the model registry again for every pinned version.")
@@ -178,8 +179,9 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         total = sum(len(u.objects) for u in result.units)
         shape = (f"{plural(len(result.systems), 'system')} × {plural(len(result.envs), 'environment')}, "
                  f"{plural(total, 'object')}")
+        scope = emit.Scope.of(result.units, result.envs, sorted(result.environments), ws.whole)
         if check:
-            stale = emit.differences(out, result.units, result.envs, ws.whole)
+            stale = emit.differences(out, result.units, scope)
             if lock_text(result.lock) != (lock_path.read_text() if lock_path.exists() else ""):
                 stale.append(f"~ {LOCK_FILE}")
             for line in stale:
@@ -190,7 +192,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
                 return EXIT_STALE
             console.info(f"up to date: {shape} match {ws.display(out)}/")
             return 0
-        emit.write(out, result.units, result.envs, ws.whole)
+        emit.write(out, result.units, scope, inputs=(ws.root, ws.spec_dir, ws.env_dir))
         if write_lock(ws.root, result.lock):
             console.info(f"updated {LOCK_FILE}")
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")

@@ -1,14 +1,26 @@
 """Pass 7 — emit: rendered objects → `generated/<env>/<system>/<kind>-<name>.yaml`, deterministically and atomically.
 
-Input: the rendered units of a run. Output: files under the output directory, or (for `--check`) the list of
-differences from what is on disk. The whole output tree is built in a staging directory beside it and swapped in
-at once, so a failed or killed run never leaves a half-written tree, nor a mix of old and new, for Argo CD. A run
-over every spec also removes the directories of systems whose spec is gone; a run over some specs touches only
-theirs. Errors (`SpecError`): an output path that would leave the output directory, an unwritable directory.
+Input: the rendered units of a run and its `Scope`. Output: files under the output directory, or (for `--check`)
+the list of differences from what is on disk. The whole output tree is built in a staging directory beside it and
+swapped in at once, so a failed or killed run never leaves a half-written tree, nor a mix of old and new, for
+Argo CD.
+
+The output directory holds what the specs produce and nothing else: Argo CD syncs every manifest under an
+Application's path, so a file no spec produced is a manifest nobody reviewed. A run answers for every path but the
+folders it leaves to other runs (`Scope`): a run over every spec and environment for all of it; `--env E` for
+`E/` and for whatever is not an environment's folder; a run over some specs for their systems' folders in its
+environments and, again, for whatever no run writes. Strays in that scope — files, links (never followed, whatever
+they point at), empty directories, other file types, the folder of an environment that is gone — are reported by
+`--check` and removed by a compile.
+
+Errors (`SpecError`): an output path that would leave the output directory ([E304]); an output directory that holds
+the repository's inputs or a git repository ([E506]), which replacing it would destroy; an unwritable directory
+([E501]).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -57,78 +69,146 @@ def plan(units: list[Unit]) -> dict[str, bytes]:
             for path, (unit, obj) in layout(units).items()}
 
 
-def _scope(units: list[Unit], envs: list[str], whole: bool) -> dict[str, set[str] | None]:
-    """Per environment: the system directories this run owns (None: the whole environment directory)."""
-    return {env: None if whole else {u.system for u in units if u.env == env} for env in envs}
+@dataclass(frozen=True)
+class Scope:
+    """What a run answers for under the output directory: every path but the folders it leaves to other runs.
+
+    Those are the folders of the repository's other environments (a run with `--env`) and, in a run over some
+    specs, the other systems' folders of its environments. Anything else is either what this run writes or a
+    stray: a file or link outside every environment folder, the folder of an environment that is gone, a link
+    or file where a system's folder would be — none of that is any run's output, so every run reports and
+    removes it.
+    """
+
+    owned: dict[str, frozenset[str] | None]  # selected environment → system folders written (None: all of it)
+    known: frozenset[str]  # every environment of the repository
+
+    @classmethod
+    def of(cls, units: list[Unit], envs: list[str], known: list[str], whole: bool) -> Scope:
+        return cls({env: None if whole else frozenset(u.system for u in units if u.env == env) for env in envs},
+                   frozenset(known) | frozenset(envs))
+
+    def leaves(self, folder: str) -> bool:
+        """True for a real directory (relative to the output directory) that another run owns."""
+        env, _, system = folder.partition("/")
+        if "/" in system:
+            return False
+        if not system:
+            return env in self.known and env not in self.owned
+        systems = self.owned.get(env)
+        return systems is not None and system not in systems
 
 
-def differences(out: Path, units: list[Unit], envs: list[str], whole: bool) -> list[str]:
-    """What `compile` would change on disk, as `+ added`, `- removed`, `~ changed` lines."""
+# What a path this run answers for is on disk, as `--check` names it; a regular file is named by its path alone.
+FILE, SYMLINK, EMPTY, SPECIAL = "", "symlink", "empty directory", "not a regular file"
+
+
+def on_disk(out: Path, scope: Scope) -> tuple[dict[str, str], list[str]]:
+    """What is under `out`, never following a link: (relative path → FILE, SYMLINK, EMPTY or SPECIAL for every
+    path `scope` answers for; the folders it leaves to other runs). `out` itself, when it is a link or not a
+    directory, is the path `.`."""
+    found: dict[str, str] = {}
+    left: list[str] = []
+    if not out.is_dir() or out.is_symlink():
+        if os.path.lexists(out):
+            found["."] = SYMLINK if out.is_symlink() else FILE if out.is_file() else SPECIAL
+        return found, left
+    pending = [(out, "")]  # a loop, not recursion: a pull request can commit a tree deeper than Python's stack
+    while pending:
+        directory, relative = pending.pop()
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+        if not entries and relative:
+            found[relative + "/"] = EMPTY
+        for entry in entries:
+            path = f"{relative}/{entry.name}" if relative else entry.name
+            if entry.is_symlink():
+                found[path] = SYMLINK  # never what mlgitops writes, wherever it points: never followed
+            elif entry.is_dir(follow_symlinks=False):
+                if scope.leaves(path):
+                    left.append(path)
+                else:
+                    pending.append((Path(entry.path), path))
+            else:
+                found[path] = FILE if entry.is_file(follow_symlinks=False) else SPECIAL
+    return found, sorted(left)
+
+
+def differences(out: Path, units: list[Unit], scope: Scope) -> list[str]:
+    """What `compile` would change on disk, as `+ added`, `- removed`, `~ changed` lines; a path that is not a
+    regular file says what it is (`- dev/x.yaml (symlink)`), and a name with control characters is escaped."""
     wanted = plan(units)
-    existing = _existing(out, _scope(units, envs, whole))
-    lines = [f"+ {p}" for p in sorted(wanted.keys() - existing.keys())]
-    lines += [f"- {p}" for p in sorted(existing.keys() - wanted.keys())]
-    lines += [f"~ {p}" for p in sorted(wanted.keys() & existing.keys()) if wanted[p] != existing[p].read_bytes()]
-    return sorted(lines, key=lambda line: line[2:])
+    found, _ = on_disk(out, scope)
+    folders = {path.rsplit("/", i)[0] for path in wanted for i in range(1, path.count("/") + 1)}
+    lines = []
+    for path, content in wanted.items():
+        if path not in found:
+            lines.append(("+", path, FILE))
+        elif found[path] != FILE or not _same(out / path, content):
+            lines.append(("~", path, found[path]))
+    lines += [("-", path, what) for path, what in found.items()
+              if path not in wanted and not (what == EMPTY and path.rstrip("/") in folders)]
+    return [f"{mark} {_shown(path)}" + (f" ({what})" if what else "")
+            for mark, path, what in sorted(lines, key=lambda line: line[1])]
 
 
-def _existing(out: Path, scope: dict[str, set[str] | None]) -> dict[str, Path]:
-    found = {}
-    for env, systems in scope.items():
-        env_dir = out / env
-        if not env_dir.is_dir():
-            continue
-        for path in sorted(env_dir.rglob("*")):
-            relative = path.relative_to(out).as_posix()
-            if path.is_file() and (systems is None or relative.split("/")[1] in systems):
-                found[relative] = path
-    return found
+def _same(path: Path, content: bytes) -> bool:
+    """Compare sizes first: a stray gigabyte where a manifest belongs is not read."""
+    return path.stat().st_size == len(content) and path.read_bytes() == content
 
 
-def write(out: Path, units: list[Unit], envs: list[str], whole: bool) -> None:
+def _shown(path: str) -> str:
+    """A path as one printable line: a name carrying a newline could otherwise start a line of its own in a CI
+    log (a forged `::error::` workflow command, or an `ok` line)."""
+    return path if path.isprintable() else path.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def write(out: Path, units: list[Unit], scope: Scope, inputs: tuple[Path, ...] = ()) -> None:
+    """Replace `out` with what `units` produce plus the folders `scope` leaves to other runs; strays go.
+
+    `inputs` are paths the run reads (the repository root, spec/, environments/): an output directory holding one
+    of them, or a git repository, is refused rather than replaced ([E506]).
+    """
     files = plan(units)
     root = out.resolve()
     for relative in files:
-        if not (root / relative).resolve().is_relative_to(root):
+        # Lexically: the files go into a fresh staging tree, and a link in the old one must not matter.
+        if not Path(os.path.normpath(root / relative)).is_relative_to(root):
             raise SpecError([Diagnostic(Code.UNSAFE_PATH, Location(relative),
                                         "output path leaves the output directory")])
+    held = [path for path in inputs if path.resolve().is_relative_to(root)]
+    if held or (out / ".git").exists():
+        what = f"holds {held[0]}" if held else "is a git repository"
+        raise SpecError([Diagnostic(Code.OUTPUT_HOLDS_INPUT, Location(str(out)),
+                                    f"the output directory {what}; compile replaces the output directory whole "
+                                    "(strays removed), so it must be a directory of its own such as generated/")])
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _recover(out)
         staging = out.parent / f"{STAGING}{out.name}-{secrets.token_hex(4)}"
         staging.mkdir()  # not mkdtemp: its 0700 mode would become the mode of the output directory
         try:
-            _keep_unowned(out, staging, _scope(units, envs, whole))
+            _keep_unowned(out, staging, scope)
             for relative, content in files.items():
                 target = staging / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
             _swap(out, staging)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)  # after the swap it holds the old tree
+            _remove(staging)  # after the swap it holds the old tree
     except OSError as exc:
         raise SpecError([Diagnostic(Code.OUTPUT, Location(str(out)), f"cannot write output: {exc}")]) from None
 
 
-def _keep_unowned(out: Path, staging: Path, scope: dict[str, set[str] | None]) -> None:
-    """Bring over what this run does not own: other environments, and systems left out of a partial run.
+def _keep_unowned(out: Path, staging: Path, scope: Scope) -> None:
+    """Bring over the folders other runs own: other environments, and systems left out of a partial run.
 
     Hard links, not copies: files are never changed in place (a new file is written and swapped in), so sharing
     them with the old tree is safe, and a one-spec compile of a large repository stays cheap.
     """
-    if not out.is_dir():
-        return
-    for entry in sorted(out.iterdir()):
-        systems = scope.get(entry.name, set())
-        if entry.name in scope and systems is None:
-            continue  # rebuilt whole by this run
-        if entry.name in scope:
-            (staging / entry.name).mkdir()
-            for kept in sorted(entry.iterdir()):
-                if kept.name not in systems:
-                    _link_copy(kept, staging / entry.name / kept.name)
-        else:
-            _link_copy(entry, staging / entry.name)
+    for folder in on_disk(out, scope)[1]:
+        (staging / folder).parent.mkdir(parents=True, exist_ok=True)
+        _link_copy(out / folder, staging / folder)
 
 
 def _link_copy(source: Path, target: Path) -> None:
@@ -151,7 +231,7 @@ def _swap(out: Path, staging: Path) -> None:
     Linux swaps two directories in one atomic step (renameat2 RENAME_EXCHANGE). Elsewhere it takes two renames;
     a process killed between them leaves the old tree under a `-old` name, which the next run puts back.
     """
-    if not out.exists():
+    if not os.path.lexists(out):
         staging.rename(out)
         return
     if _exchange(staging, out):
@@ -159,7 +239,7 @@ def _swap(out: Path, staging: Path) -> None:
     old = out.parent / f"{STAGING}{out.name}-old"
     out.rename(old)
     staging.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -179,7 +259,29 @@ def _exchange(a: Path, b: Path) -> bool:
 def _recover(out: Path) -> None:
     """Clean up after a run that was killed: put back an old tree caught between two renames, drop staged ones."""
     old = out.parent / f"{STAGING}{out.name}-old"
-    if old.is_dir() and not out.exists():
+    if old.is_dir() and not os.path.lexists(out):
         old.rename(out)
     for leftover in out.parent.glob(f"{STAGING}{out.name}-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        _remove(leftover)
+
+
+def _remove(path: Path) -> None:
+    """Whatever `path` is (after a swap, a link or file that stood where the output directory belongs), errors
+    ignored as `rmtree(ignore_errors=True)` would; a loop, not `rmtree`, whose recursion (Python 3.11) a stray
+    tree deeper than the stack would stop."""
+    with contextlib.suppress(OSError):
+        if path.is_symlink() or not path.is_dir():
+            if os.path.lexists(path):
+                path.unlink()
+            return
+        directories, pending = [path], [path]
+        while pending:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        directories.append(Path(entry.path))
+                        pending.append(Path(entry.path))
+                    else:
+                        os.unlink(entry.path)
+        for directory in reversed(directories):  # each after everything found in it
+            directory.rmdir()

@@ -49,6 +49,7 @@ class Code(StrEnum):
     LOCK_INVALID = "E704"
     OUTPUT = "E501"
     LOCKED = "E502"
+    OUTPUT_HOLDS_INPUT = "E506"
 
 
 @dataclass(frozen=True, order=True)

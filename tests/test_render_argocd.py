@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import lzma
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from compiler.pipeline import ARGOCD_DIR, Workspace, compile_all, load_environments, validate_all
-from compiler.render.argocd import render_argocd
-from conftest import edit, require_shared_schemas, schema_errors
+from compiler.render.argocd import ROOT_KINDS, render_argocd
+from conftest import ROOT, edit, require_shared_schemas, schema_errors
 
 # The examples: fraud-scorer is a Deployment scaled by KEDA; the KServe systems' replicas are KServe's own business.
 AUTOSCALED = {"fraud-scorer": True, "recommender": False, "support-assistant": False}
@@ -43,7 +46,7 @@ def test_every_object_is_valid_labelled_and_in_the_argocd_namespace(rendered: di
     for env, objects in rendered.items():
         assert [(o["kind"], o["metadata"]["name"]) for o in objects] == sorted(
             ((o["kind"], o["metadata"]["name"]) for o in objects), key=lambda k: (k[0] != "AppProject", k[1]))
-        assert len(objects) == 3 + 3 + 1  # projects, applications, root
+        assert len(objects) == 3 + 3 + 2  # team projects, applications, the root app and its project
         for obj in objects:
             meta = obj["metadata"]
             assert schema_errors(obj) == [], meta["name"]
@@ -81,7 +84,8 @@ def test_one_project_per_team_with_exactly_its_namespaces(repo: Path) -> None:
     for env, objects in rendered.items():
         server = f"https://{env}-eu.k8s.example.com"
         projects = _named(objects, "AppProject")
-        assert sorted(projects) == [f"{env}-customer-ai", f"{env}-payments-risk", f"{env}-personalization"]
+        assert sorted(projects) == sorted([f"{env}-customer-ai", f"{env}-payments-risk", f"{env}-personalization",
+                                           f"mlgitops-{env}"])
         wanted = {"customer-ai": ["ml-support-assistant"], "payments-risk": ["ml-fraud-scorer"],
                   "personalization": ["ml-ranker", "ml-recommender"]}
         for team, namespaces in wanted.items():
@@ -141,16 +145,77 @@ def test_root_app_of_apps_syncs_the_argocd_directory_into_argo_cds_own_cluster(
         rendered: dict[str, list[dict]]) -> None:
     for env, objects in rendered.items():
         root = _named(objects, "Application")[f"mlgitops-{env}"]
-        assert root["spec"]["project"] == "default"
+        assert root["spec"]["project"] == f"mlgitops-{env}"
         assert root["spec"]["source"]["path"] == f"generated/{env}/_argocd"
         assert root["spec"]["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
         assert root["metadata"]["annotations"]["mlgitops.io/source"] == f"environments/{env}.yaml"
         assert ("automated" in root["spec"]["syncPolicy"]) is (env != "prod")
 
 
+def test_the_root_app_has_a_project_of_its_own_limited_to_argo_cds_namespace_and_kinds(
+        rendered: dict[str, list[dict]]) -> None:
+    for env, objects in rendered.items():
+        project = _named(objects, "AppProject")[f"mlgitops-{env}"]
+        windows = [{"kind": "allow", "schedule": "0 8 * * 1-5", "duration": "10h", "applications": ["*"],
+                    "manualSync": True}]
+        assert project["spec"] == {
+            "description": f"mlgitops: the root app of {env}, which syncs the projects and applications of "
+                           f"generated/{env}/_argocd into Argo CD's namespace",
+            "sourceRepos": ["https://github.com/example/ml-platform.git"],
+            "destinations": [{"server": "https://kubernetes.default.svc", "namespace": "argocd"}],
+            "clusterResourceWhitelist": [],  # Argo CD permits no cluster-scoped kind with an empty list
+            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "AppProject"},
+                                           {"group": "argoproj.io", "kind": "Application"}],
+            **({"syncWindows": windows} if env == "prod" else {}),  # the environment's, as for every project
+        }
+        assert "mlgitops.io/team" not in project["metadata"]["labels"]
+        assert project["metadata"]["annotations"] == {"mlgitops.io/source": f"environments/{env}.yaml",
+                                                      "argocd.argoproj.io/sync-wave": "-1"}
+
+
+def test_the_root_project_permits_every_object_of_argocd_and_nothing_else(rendered: dict[str, list[dict]]) -> None:
+    """What Argo CD checks before it applies each object of the root app (`AppProject.IsResourcePermitted`): its
+    kind in the namespaced whitelist, its namespace among the destinations."""
+    for env, objects in rendered.items():
+        spec = _named(objects, "AppProject")[f"mlgitops-{env}"]["spec"]
+        allowed = {(r["group"], r["kind"]) for r in spec["namespaceResourceWhitelist"]}
+        destinations = {(d["server"], d["namespace"]) for d in spec["destinations"]}
+        assert allowed == set(ROOT_KINDS)
+        for obj in objects:
+            assert (_group(obj["apiVersion"]), obj["kind"]) in allowed
+            assert ("https://kubernetes.default.svc", obj["metadata"]["namespace"]) in destinations
+
+
+def test_no_application_is_in_the_default_project_and_each_names_a_project_beside_it(compiled: dict) -> None:
+    applications = {path: obj for path, obj in compiled.items() if obj["kind"] == "Application"}
+    assert len(applications) == 3 * (3 + 1)
+    for path, app in applications.items():
+        env = path.split("/")[0]
+        projects = {o["metadata"]["name"] for p, o in compiled.items()
+                    if p.startswith(f"{env}/_argocd/") and o["kind"] == "AppProject"}
+        assert app["spec"]["project"] != "default", path
+        assert app["spec"]["project"] in projects, path
+
+
+def test_the_root_objects_are_valid_against_argo_cds_current_crds(rendered: dict[str, list[dict]]) -> None:
+    """../shared/crds holds Argo CD 3.5.1's CRDs: what a current cluster serves (the strict schemas are older)."""
+    crds = ROOT.parent / "shared" / "crds"
+    if not crds.is_dir():
+        pytest.skip("../shared/crds is not beside the repository")
+    for kind, file in (("AppProject", "argoproj.io_appprojects.yaml.xz"),
+                       ("Application", "argoproj.io_applications.yaml.xz")):
+        crd = yaml.safe_load(lzma.decompress((crds / file).read_bytes()))
+        assert crd["spec"]["scope"] == "Namespaced"  # both live in Argo CD's namespace
+        [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+        validator = jsonschema.Draft7Validator(version["schema"]["openAPIV3Schema"])
+        for env, objects in rendered.items():
+            root = _named(objects, kind)[f"mlgitops-{env}"]
+            assert [e.message for e in validator.iter_errors(root)] == [], (env, kind)
+
+
 def test_names_are_unique_across_environments_sharing_one_argo_cd(rendered: dict[str, list[dict]]) -> None:
     keys = [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for objs in rendered.values() for o in objs]
-    assert len(keys) == len(set(keys)) == 21
+    assert len(keys) == len(set(keys)) == 24
 
 
 def test_projects_permit_every_object_the_systems_render(repo: Path) -> None:

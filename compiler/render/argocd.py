@@ -8,7 +8,7 @@ AppProjects first, then Applications, each group sorted by name — meant for `g
   mlgitops renders;
 - an Application `<env>-<system>` per system, syncing `generated/<env>/<system>`;
 - the root Application `mlgitops-<env>` (app of apps), syncing `generated/<env>/_argocd` — these objects,
-  itself included — into Argo CD's own cluster.
+  itself included — into Argo CD's own cluster, in its own AppProject `mlgitops-<env>`.
 
 Decisions:
 - Projects are named `<env>-<team>`, not `<team>`: one Argo CD may serve several environments' clusters (hence
@@ -22,6 +22,16 @@ Decisions:
   The root app never has it: deleting it must not take every system down.
 - No `CreateNamespace=true`: each system's output contains its Namespace (with the Pod Security labels), which
   Argo CD applies before the namespaced objects; letting Argo CD create it too would be a second, label-less owner.
+- The root app is in a project of its own, never `default` (which Argo CD creates permitting any repository,
+  destination and kind): Argo CD's docs call an app of apps admin-level, since "projects with access to the
+  namespace in which Argo CD is installed effectively have admin-level privileges" (cluster-bootstrapping.md).
+  Its project permits the environment's repository only, Argo CD's own namespace on Argo CD's own cluster only,
+  and there only `Application` and `AppProject` — the objects of `_argocd/` — so a change to `_argocd/` cannot
+  create a Secret (cluster or repository credentials), a ConfigMap (`argocd-cm`, `argocd-rbac-cm`) or any
+  workload there; its cluster-scoped whitelist is empty, which Argo CD reads as none
+  (`AppProject.IsGroupKindNamePermitted`). No `sourceNamespaces`: the Applications live in Argo CD's own
+  namespace, which every project permits (`IsAppNamespacePermitted`). It is named like the root app: `<env>-root`
+  would be the project of a team called `root`. The environment's sync windows apply to it as to the teams'.
 - The project whitelist is explicit rather than `*`: a team's Application may create only its own Namespaces and
   the kinds mlgitops renders — in particular no `Secret` (secrets come from ExternalSecrets), no Argo CD objects,
   and no cluster-scoped RBAC. A renderer that adds a kind must add it to `NAMESPACED_KINDS` (a test checks this).
@@ -64,6 +74,9 @@ NAMESPACED_KINDS = (
     ("trainer.kubeflow.org", "TrainJob"),
 )
 
+# (API group, kind) of what the root app syncs: the objects of `_argocd/`, in Argo CD's namespace.
+ROOT_KINDS = (("argoproj.io", "AppProject"), ("argoproj.io", "Application"))
+
 # PruneLast: delete what left git only after everything else is applied and healthy.
 # ApplyOutOfSyncOnly: apply only what changed (less API load, fewer webhook calls on large trees).
 # FailOnSharedResource: refuse to adopt an object another Application already manages.
@@ -73,6 +86,11 @@ RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": 
 
 def project_name(env: str, team: str) -> str:
     return f"{env}-{team}"
+
+
+def root_name(env: str) -> str:
+    """The root Application and its AppProject."""
+    return f"mlgitops-{env}"
 
 
 def render_argocd(environment: EnvironmentDoc, systems: list[MergedSystem],
@@ -95,8 +113,17 @@ def render_projects(environment: EnvironmentDoc, systems: list[MergedSystem]) ->
     systems = sorted(systems, key=lambda s: s.name)
     for team in sorted({s.spec.metadata.team for s in systems}):
         _project(chart, environment, team, [s for s in systems if s.spec.metadata.team == team], env_source)
-    custom_resource(chart, "root", API_VERSION, "Application", f"mlgitops-{env}", {"spec": {
-        "project": "default",
+    custom_resource(chart, "root-project", API_VERSION, "AppProject", root_name(env), {"spec": {
+        "description": f"mlgitops: the root app of {env}, which syncs the projects and applications of "
+                       f"generated/{env}/_argocd into Argo CD's namespace",
+        "sourceRepos": [argocd.repo_url],
+        "destinations": [{"server": IN_CLUSTER, "namespace": argocd.namespace}],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in ROOT_KINDS],
+        **_sync_windows(environment),
+    }}, annotations={**env_source, SYNC_WAVE: "-1"})
+    custom_resource(chart, "root", API_VERSION, "Application", root_name(env), {"spec": {
+        "project": root_name(env),
         "source": _source(environment, f"generated/{env}/_argocd"),
         "destination": {"server": IN_CLUSTER, "namespace": argocd.namespace},
         "syncPolicy": _sync_policy(argocd.auto_sync),
@@ -132,9 +159,7 @@ def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems
         # create, relabel or prune any Namespace of the cluster (kube-system included).
         "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": ns} for ns in namespaces],
         "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in NAMESPACED_KINDS],
-        **({"syncWindows": [{"kind": w.kind, "schedule": w.schedule, "duration": w.duration, "applications": ["*"],
-                             "manualSync": w.manual_sync} for w in spec.argocd.sync_windows]}
-           if spec.argocd.sync_windows else {}),
+        **_sync_windows(environment),
     }}, labels={"mlgitops.io/team": team},
         # Before the Applications: Argo CD refuses an Application whose project does not exist yet.
         annotations={**env_source, SYNC_WAVE: "-1"})
@@ -160,6 +185,12 @@ def _application(chart: cdk8s.Chart, environment: EnvironmentDoc, system: Merged
                           annotations={"mlgitops.io/source": system.spec_file, SYNC_WAVE: "0"})
     if spec.argocd.auto_sync:
         obj.metadata.add_finalizers(CASCADE_FINALIZER)
+
+
+def _sync_windows(environment: EnvironmentDoc) -> dict[str, Any]:
+    windows = environment.spec.argocd.sync_windows
+    return {"syncWindows": [{"kind": w.kind, "schedule": w.schedule, "duration": w.duration, "applications": ["*"],
+                             "manualSync": w.manual_sync} for w in windows]} if windows else {}
 
 
 def _source(environment: EnvironmentDoc, path: str) -> dict[str, str]:

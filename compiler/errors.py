@@ -45,6 +45,7 @@ class Code(StrEnum):
     LOCK_INVALID = "E704"
     OUTPUT = "E501"
     LOCKED = "E502"
+    CACHE_TRACKED = "E503"
 
 
 @dataclass(frozen=True, order=True)

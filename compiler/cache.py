@@ -119,7 +119,8 @@ def open_cache(root: Path, *, enabled: bool = True, read_only: bool = False, tru
         shown = ", ".join(tracked[:SHOWN_TRACKED]) + (f" and {len(tracked) - SHOWN_TRACKED} more"
                                                        if len(tracked) > SHOWN_TRACKED else "")
         raise SpecError([Diagnostic(Code.CACHE_TRACKED, Location(str(inside)),
-                                    f"the cache directory holds {len(tracked)} file(s) tracked by git ({shown}); "
+                                    f"the cache directory holds {len(tracked)} file{'s' * (len(tracked) != 1)} "
+                                    f"tracked by git ({shown}); "
                                     "cache entries must come from a run, never from a commit: remove them with "
                                     f"`git rm -r --cached {inside}` or set {DIRECTORY_VARIABLE} outside the "
                                     "repository")])

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -43,6 +44,8 @@ from .load import MAX_FILE_BYTES, Document, load
 DIRECTORY_VARIABLE = "MLGITOPS_CACHE_DIR"
 FORMAT = "2"  # bump when the shape of entries changes
 SHOWN_TRACKED = 3  # tracked files named in the refusal; the rest are counted
+KINDS = ("load", "render", "gate")
+ENTRY_NAME = re.compile(r"[0-9a-f]{64}\.json|\.tmp-\w+\.json")  # an entry, or a write cut short
 TRUSTED_KINDS = ("gate",)  # what a trusted cache reads: the expensive part, re-bound to what the run rendered
 MAX_AGE_DAYS = 14
 # Third-party code whose behaviour is part of the output: rendering, the Rego engine, Checkov's checks.
@@ -171,6 +174,7 @@ class Cache:
 
     @property
     def identity(self) -> tuple:
+        """What decides which entries this cache yields (a worker keys its engines by it)."""
         return (self.directory, self.enabled, self.read_only, self.trusted)
 
     def _path(self, kind: str, key: str) -> Path:
@@ -251,7 +255,9 @@ class Cache:
         if not self.enabled or self.read_only or not self.directory.is_dir():
             return 0
         cutoff, removed = time.time() - max_age_days * 86400, 0
-        for path in self.directory.glob("*/*/*.json"):
+        # Only what `put` writes: the directory may be one the user shares with other files ($MLGITOPS_CACHE_DIR).
+        for path in (p for kind in KINDS for p in (self.directory / kind).glob("*/*.json")
+                     if ENTRY_NAME.fullmatch(p.name)):
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()

@@ -195,5 +195,11 @@ def test_prune_removes_entries_unused_for_long(repo: Path) -> None:
     old = time.time() - 30 * 86400
     for path in entries[:5]:
         os.utime(path, (old, old))
+    # The directory may be shared ($MLGITOPS_CACHE_DIR): files that are not entries are never pruned.
+    others = [cache.directory / "notes" / "old" / "keep.json", cache.directory / "gate" / "ab" / "keep.json"]
+    for path in others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+        os.utime(path, (old, old))
     assert cache.prune() == 5
-    assert len(list(cache.directory.rglob("*.json"))) == len(entries) - 5
+    assert len(list(cache.directory.rglob("*.json"))) == len(entries) - 5 + len(others)

@@ -20,6 +20,14 @@ from .errors import Code, Diagnostic, Location, SpecError
 from .report import FORMATS as REPORT_FORMATS
 
 EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
+CACHE_VARIABLE = "MLGITOPS_CACHE_DIR"  # compiler.cache.DIRECTORY_VARIABLE, named here so --help imports no YAML
+TRUSTED_HELP = ("Parse, render and judge what is verified: take only gate results bound to the objects just "
+                "rendered from the cache, and never a cache inside the checkout (the default under CI=true).")
+
+
+def in_ci() -> bool:
+    """`CI=true` (or 1), as GitHub Actions, GitLab CI and most others set it."""
+    return os.environ.get("CI", "").lower() in ("true", "1")
 
 
 def plural(count: int, word: str) -> str:
@@ -32,7 +40,7 @@ class Console:
     def __init__(self, quiet: bool, verbose: bool):
         self.quiet, self.verbose = quiet, verbose
         # A progress bar only for a person at a terminal; CI logs get plain lines.
-        self.interactive = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+        self.interactive = sys.stderr.isatty() and not in_ci()
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -71,19 +79,25 @@ def run(console: Console, action: Callable[[], int]) -> None:
                    "(default: current directory).")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-object detail and tracebacks of internal errors.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write .mlgitops-cache/ (redo every unit).")
+@click.option("--no-cache", is_flag=True,
+              help=f"Neither read nor write the cache (${CACHE_VARIABLE}, else ~/.cache/mlgitops; redo every unit).")
+@click.option("--trusted-cache-only", is_flag=True, help=TRUSTED_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes to render and gate with (default: $MLGITOPS_JOBS, else one per available core).")
 @click.pass_context
-def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: bool, jobs: int | None) -> None:
+def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: bool, trusted_cache_only: bool,
+         jobs: int | None) -> None:
     """mlgitops: compile ML system specs into validated Kubernetes manifests for Argo CD."""
-    ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache, "jobs": jobs}
+    ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache,
+               "trusted": trusted_cache_only or in_ci(), "jobs": jobs}
 
 
 def _cache(ctx: click.Context, read_only: bool = False):
-    from .cache import Cache
+    from .cache import open_cache
 
-    return Cache(ctx.obj["root"], enabled=ctx.obj["cache"], read_only=read_only)
+    console: Console = ctx.obj["console"]
+    return open_cache(ctx.obj["root"], enabled=ctx.obj["cache"], read_only=read_only, trusted=ctx.obj["trusted"],
+                      note=None if console.quiet else lambda message: click.echo(message, err=True))
 
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
@@ -107,8 +121,13 @@ def _output_options(command: Callable) -> Callable:
         if value:
             ctx.find_object(dict)["cache"] = False
 
+    def set_trusted(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        ctx.find_object(dict)["trusted"] |= value
+
     command = click.option("--no-cache", is_flag=True, expose_value=False, callback=set_no_cache,
-                           help="Neither read nor write .mlgitops-cache/.")(command)
+                           help="Neither read nor write the cache.")(command)
+    command = click.option("--trusted-cache-only", is_flag=True, expose_value=False, callback=set_trusted,
+                           help=TRUSTED_HELP)(command)
     command = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=set_quiet,
                            help="Print errors only.")(command)
     return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=set_verbose,
@@ -319,7 +338,7 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
     console: Console = ctx.obj["console"]
 
     def action() -> int:
-        result = diff_against(ctx.obj["root"], base, envs)
+        result = diff_against(ctx.obj["root"], base, envs, _cache(ctx, read_only=True))
         text = render_markdown(result) if diff_format == "markdown" else render_text(result, verbose=console.verbose)
         if output is None:
             click.echo(text, nl=not text.endswith("\n"))

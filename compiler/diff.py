@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import cost
-from .cache import Cache
+from .cache import Cache, open_cache
 from .emit import Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
 from .lock import LOCK_FILE, Pins, read_lock, write_lock
@@ -172,7 +172,8 @@ def unified_diff(path: str, old: str, new: str) -> str:
 # --------------------------------------------------------------------------------------------------- compiling
 
 
-def diff_against(root: Path, base: str = "HEAD", envs: tuple[str, ...] = ()) -> DiffResult:
+def diff_against(root: Path, base: str = "HEAD", envs: tuple[str, ...] = (),
+                 cache: Cache | None = None) -> DiffResult:
     """Compile `base` (a git revision of the repository holding `root`) and the working tree at `root`, and
     compare. `envs` limits both sides to these environments (default: every environment of either side)."""
     root = Path(root)
@@ -191,7 +192,7 @@ def diff_against(root: Path, base: str = "HEAD", envs: tuple[str, ...] = ()) -> 
                                         f"no environment named {e!r} in the working tree or in {base}")
                              for e in unknown])
         # Content-addressed, so the base's worktree can use the working tree's cache; read-only: diff writes nothing.
-        cache = Cache(root, read_only=True)
+        cache = cache or open_cache(root, read_only=True)
         new = _compile(root, wanted, "the working tree", notes, cache)
         old = _compile_base(base_root, wanted, base, read_lock(root), notes, cache)
     finally:

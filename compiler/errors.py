@@ -49,6 +49,7 @@ class Code(StrEnum):
     LOCK_INVALID = "E704"
     OUTPUT = "E501"
     LOCKED = "E502"
+    CACHE_TRACKED = "E503"
     OUTPUT_HOLDS_INPUT = "E506"
 
 

@@ -96,7 +96,7 @@ def spec_files(ws: Workspace) -> list[Path]:
 def load_checked(ws: Workspace, path: Path, cache: Cache | None = None) -> Document:
     """A spec or environment file, loaded and free of plaintext secrets."""
     _refuse_links_out_of(ws, path)
-    cache = cache or Cache(ws.root, enabled=False)
+    cache = cache or Cache(enabled=False)
     return cache.load(path, ws.display(path), _refuse_plaintext_secrets)
 
 
@@ -212,7 +212,8 @@ class Job:
     systems: tuple[MergedSystem, ...]  # the system; for Argo CD every system of the environment
     environment: EnvironmentDoc
     pin: ResolvedModel | None
-    key: str  # content address of the rendered objects (see cache.py)
+    inputs: str  # what the objects are made from (canonical JSON), recorded in the render entry
+    key: str  # content address of the rendered objects (see cache.py): the digest of `inputs`
 
     @property
     def argocd(self) -> bool:
@@ -247,16 +248,20 @@ def prepare(ws: Workspace, cache: Cache | None = None, *, update_lock: bool = Fa
 
 
 def _system_job(system: MergedSystem, environment: EnvironmentDoc, pin: ResolvedModel | None) -> Job:
-    key = digest(fingerprint(), "system", system.env, system.spec_file, system.spec_sha256,
-                 environment.document.file, environment.document.sha256, canonical(asdict(pin) if pin else None))
-    return Job(system.env, system.name, system.spec_file, (system,), environment, pin, key)
+    inputs = canonical({"compiler": fingerprint(), "unit": "system", "env": system.env,
+                        "spec": [system.spec_file, system.spec_sha256],
+                        "environment": [environment.document.file, environment.document.sha256],
+                        "pin": asdict(pin) if pin else None})
+    return Job(system.env, system.name, system.spec_file, (system,), environment, pin, inputs, digest(inputs))
 
 
 def _argocd_job(environment: EnvironmentDoc, systems: list[MergedSystem]) -> Job:
     members = sorted([s.name, s.spec.metadata.team] for s in systems)  # all the projects read of the systems
-    key = digest(fingerprint(), "argocd", environment.name, environment.document.file, environment.document.sha256,
-                 canonical(members))
-    return Job(environment.name, ARGOCD_DIR, environment.document.file, tuple(systems), environment, None, key)
+    inputs = canonical({"compiler": fingerprint(), "unit": "argocd", "env": environment.name,
+                        "environment": [environment.document.file, environment.document.sha256],
+                        "systems": members})
+    return Job(environment.name, ARGOCD_DIR, environment.document.file, tuple(systems), environment, None, inputs,
+               digest(inputs))
 
 
 Rendered = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # the unit's objects, and its objects for _argocd/
@@ -275,8 +280,12 @@ def render_job(job: Job) -> Rendered:
 
 
 def cached_render(job: Job, cache: Cache) -> Rendered | None:
+    """The job's objects from its render entry, if that says it was made from the job's very inputs."""
     entry = cache.get("render", job.key)
-    return (entry["objects"], entry["argocd"]) if entry is not None else None
+    if not isinstance(entry, dict) or entry.get("inputs") != job.inputs:
+        return None
+    objects, argocd = entry.get("objects"), entry.get("argocd")
+    return (objects, argocd) if isinstance(objects, list) and isinstance(argocd, list) else None
 
 
 def rendered(job: Job, cache: Cache) -> Rendered:
@@ -285,7 +294,7 @@ def rendered(job: Job, cache: Cache) -> Rendered:
     if found is not None:
         return found
     objects, argocd = render_job(job)
-    cache.put("render", job.key, {"objects": objects, "argocd": argocd})
+    cache.put("render", job.key, {"inputs": job.inputs, "objects": objects, "argocd": argocd})
     return objects, argocd
 
 
@@ -302,7 +311,7 @@ def _render_task(task: tuple[Job, Cache]) -> tuple[Rendered, float]:
 
 def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = None, *, update_lock: bool = False,
                 offline: bool = False, cache: Cache | None = None, jobs: int | None = None) -> Result:
-    cache = cache or Cache(ws.root, enabled=False)
+    cache = cache or Cache(enabled=False)
     prepared = prepare(ws, cache, update_lock=update_lock, offline=offline)
     result = Result(envs=prepared.envs, systems=sorted({s.name for s in prepared.systems}),
                     environments=prepared.environments, lock=prepared.lock)

@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,50 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return request.config.getoption("--update-golden")
+
+
+CACHE_VARIABLE = "MLGITOPS_CACHE_DIR"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Fixtures wider than one test (the compiled examples, warm repositories) cache here, never in ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        directory = tmp_path_factory.mktemp("session-cache")
+        patch.setenv(CACHE_VARIABLE, str(directory))
+        patch.delenv("XDG_CACHE_HOME", raising=False)
+        yield directory
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own cache directory (subprocesses inherit the variable): no test sees another's entries, and
+    none touches ~/.cache."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(CACHE_VARIABLE, str(directory))
+    return directory
+
+
+@pytest.fixture
+def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
+    """Counts of units rendered and judged in this process, by (env, system)."""
+    import compiler.gate.unit
+    import compiler.pipeline
+
+    counts: dict[str, Counter] = {"rendered": Counter(), "judged": Counter()}
+    render_job, judge = compiler.pipeline.render_job, compiler.gate.unit.judge
+
+    def counting_render(job):
+        counts["rendered"][(job.env, job.system)] += 1
+        return render_job(job)
+
+    def counting_judge(job, *args):
+        counts["judged"][(job.env, job.system)] += 1
+        return judge(job, *args)
+
+    monkeypatch.setattr(compiler.pipeline, "render_job", counting_render)
+    monkeypatch.setattr(compiler.gate.unit, "judge", counting_judge)
+    return counts
 
 
 def copy_examples(root: Path) -> Path:

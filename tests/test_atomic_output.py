@@ -203,10 +203,10 @@ def test_a_lock_file_left_by_a_killed_compile_does_not_block(trees):
     assert tree(repo / "generated") == new
 
 
-def test_two_concurrent_compiles_are_serialised(trees):
+def test_two_concurrent_compiles_are_serialised(trees, cache_dir):
     repo, old, new = trees
     restore(repo, old)
-    shutil.rmtree(repo / ".mlgitops-cache")  # a cold first run holds the lock long enough for the second to wait
+    shutil.rmtree(cache_dir)  # a cold first run holds the lock long enough for the second to wait
     first = compile_process(repo)
     while not (repo / LOCK).exists() or not (repo / LOCK).read_text():
         assert first.poll() is None, first.communicate()

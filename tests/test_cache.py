@@ -1,7 +1,9 @@
-"""The incremental cache (.mlgitops-cache/): same results as without it, and exact invalidation.
+"""The incremental cache ($MLGITOPS_CACHE_DIR: each test's own, see conftest): same results as without it, and
+exact invalidation. What it refuses to trust is in test_cache_trust.py.
 
-The examples' 12 units run in this process (below the worker threshold), so `render_job` and `judge` can be counted:
-a unit re-rendered or re-judged is one whose inputs changed, and no other.
+The examples' 12 units run in this process (below the worker threshold), so `render_job` and `judge` can be counted
+(the `work` fixture): a unit re-rendered or re-judged is one whose inputs changed, and no other. These tests use the
+cache as a developer's machine does (`CI` unset); a trusted run renders every unit (test_cache_trust.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from pathlib import Path
 import pytest
 
 import compiler.cache
-import compiler.gate.unit
-import compiler.pipeline
-from compiler.cache import CACHE_DIR, Cache, fingerprint
+from compiler.cache import Cache, fingerprint
 from compiler.errors import SpecError
 from compiler.gate.run import run_gate
 from compiler.pipeline import ARGOCD_DIR, Workspace, compile_all
@@ -24,33 +24,15 @@ from conftest import edit, run_cli, tree
 
 TODAY = "2026-11-25"
 REC = "spec/recommender.yaml"
-
-
-@pytest.fixture
-def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
-    """Counts of units rendered and judged, by (env, system)."""
-    counts: dict[str, Counter] = {"rendered": Counter(), "judged": Counter()}
-    render_job, judge = compiler.pipeline.render_job, compiler.gate.unit.judge
-
-    def counting_render(job):
-        counts["rendered"][(job.env, job.system)] += 1
-        return render_job(job)
-
-    def counting_judge(job, *args):
-        counts["judged"][(job.env, job.system)] += 1
-        return judge(job, *args)
-
-    monkeypatch.setattr(compiler.pipeline, "render_job", counting_render)
-    monkeypatch.setattr(compiler.gate.unit, "judge", counting_judge)
-    return counts
+LOCAL = {"CI": ""}  # run_cli sets CI=true; these tests are about the untrusted (developer) cache
 
 
 def _gate(repo: Path, today: str = TODAY, cache: bool = True):
-    return run_gate(Workspace(repo), today=date.fromisoformat(today), cache=Cache(repo, enabled=cache))
+    return run_gate(Workspace(repo), today=date.fromisoformat(today), cache=Cache(enabled=cache))
 
 
 def _check_json(repo: Path, *args: str) -> dict:
-    result = run_cli(repo, "check", "--today", TODAY, "--format", "json", *args)
+    result = run_cli(repo, "check", "--today", TODAY, "--format", "json", *args, env=LOCAL)
     assert result.exit_code in (0, 1), result.stderr
     return json.loads(result.stdout)
 
@@ -59,17 +41,19 @@ ALL_UNITS = {(env, system) for env in ("dev", "prod", "staging")
              for system in ("fraud-scorer", "recommender", "support-assistant", ARGOCD_DIR)}
 
 
-def test_same_report_and_output_with_and_without_cache(repo: Path) -> None:
+def test_same_report_and_output_with_and_without_cache(repo: Path, cache_dir: Path) -> None:
     uncached = _check_json(repo, "--no-cache")
-    assert not (repo / CACHE_DIR).exists(), "--no-cache writes no cache either"
+    assert not tree(cache_dir), "--no-cache writes no cache either"
     cold, warm = _check_json(repo), _check_json(repo)
-    assert uncached == cold == warm
+    trusted = _check_json(repo, "--trusted-cache-only")
+    assert uncached == cold == warm == trusted
     assert uncached["findings"], "the examples have (waived) findings, so equality means something"
+    assert not (repo / ".mlgitops-cache").exists(), "nothing is cached in the repository"
 
-    assert run_cli(repo, "compile", "--offline", "--no-cache").exit_code == 0
+    assert run_cli(repo, "compile", "--offline", "--no-cache", env=LOCAL).exit_code == 0
     expected = tree(repo / "generated")
     for _ in range(2):  # cold, then from the cache
-        assert run_cli(repo, "compile", "--offline").exit_code == 0
+        assert run_cli(repo, "compile", "--offline", env=LOCAL).exit_code == 0
         assert tree(repo / "generated") == expected
 
 
@@ -80,7 +64,7 @@ def test_an_unchanged_repository_renders_and_judges_nothing(repo: Path, work: di
     work["judged"].clear()
     assert _gate(repo) == first
     assert not work["rendered"] and not work["judged"]
-    compile_all(Workspace(repo), offline=True, cache=Cache(repo))
+    compile_all(Workspace(repo), offline=True, cache=Cache())
     assert not work["rendered"], "compile reuses what check rendered"
 
 
@@ -153,7 +137,7 @@ def test_a_new_compiler_version_invalidates_everything(repo: Path, work: dict[st
 
 
 def test_a_changed_lock_entry_rerenders_its_unit(repo: Path, work: dict[str, Counter]) -> None:
-    compile_all(Workspace(repo), offline=True, cache=Cache(repo))
+    compile_all(Workspace(repo), offline=True, cache=Cache())
     work["rendered"].clear()
     lock = repo / "mlgitops.lock.yaml"
     text = lock.read_text()
@@ -161,15 +145,16 @@ def test_a_changed_lock_entry_rerenders_its_unit(repo: Path, work: dict[str, Cou
     start = text.index("    support-assistant:", prod)
     at = text.index("sourceUri: s3://ml-models/support-llm/", start)
     lock.write_text(text[:at] + text[at:].replace("support-llm/", "support-llm-moved/", 1))
-    result = compile_all(Workspace(repo), offline=True, cache=Cache(repo))
+    result = compile_all(Workspace(repo), offline=True, cache=Cache())
     assert set(work["rendered"]) == {("prod", "support-assistant")}
     assert result.reused == ALL_UNITS - {("prod", "support-assistant")}
 
 
-def test_entries_are_json_and_a_corrupt_one_is_a_miss(repo: Path, work: dict[str, Counter]) -> None:
+def test_entries_are_json_and_a_corrupt_one_is_a_miss(repo: Path, cache_dir: Path,
+                                                      work: dict[str, Counter]) -> None:
     first = _gate(repo)
-    entries = sorted((repo / CACHE_DIR).rglob("*.json"))
-    assert {p.relative_to(repo / CACHE_DIR).parts[0] for p in entries} == {"load", "render", "gate"}
+    entries = sorted(cache_dir.rglob("*.json"))
+    assert {p.relative_to(cache_dir).parts[0] for p in entries} == {"load", "render", "gate"}
     for path in entries:
         json.loads(path.read_text())  # never pickle: a cache must not be a way to run code
     for path in entries:
@@ -179,24 +164,25 @@ def test_entries_are_json_and_a_corrupt_one_is_a_miss(repo: Path, work: dict[str
     assert set(work["judged"]) == ALL_UNITS
 
 
-def test_bad_input_writes_no_cache(repo: Path) -> None:
+def test_bad_input_writes_no_cache(repo: Path, cache_dir: Path) -> None:
     edit(repo, REC, "  team: personalization\n", "  team: personalization\n  tem: x\n")
-    assert run_cli(repo, "check").exit_code == 2
-    assert not (repo / CACHE_DIR).exists()
+    assert run_cli(repo, "check", env=LOCAL).exit_code == 2
+    assert not tree(cache_dir)
     with pytest.raises(SpecError):
         _gate(repo)
-    assert not (repo / CACHE_DIR).exists()
+    assert not tree(cache_dir)
 
 
-def test_compile_check_and_diff_read_the_cache_but_write_nothing(repo: Path) -> None:
-    assert run_cli(repo, "compile", "--offline", "--no-cache").exit_code == 0
+def test_compile_check_reads_the_cache_but_writes_nothing(repo: Path, cache_dir: Path) -> None:
+    assert run_cli(repo, "compile", "--offline", "--no-cache", env=LOCAL).exit_code == 0
     before = tree(repo)
-    assert run_cli(repo, "compile", "--check").exit_code == 0
-    assert tree(repo) == before, "compile --check writes nothing, cache included"
-    assert run_cli(repo, "compile", "--offline").exit_code == 0  # fills the cache
-    cached = tree(repo)
-    assert run_cli(repo, "compile", "--check").exit_code == 0
-    assert tree(repo) == cached
+    assert run_cli(repo, "compile", "--check", env=LOCAL).exit_code == 0
+    assert tree(repo) == before and not tree(cache_dir), "compile --check writes nothing, cache included"
+    assert run_cli(repo, "compile", "--offline", env=LOCAL).exit_code == 0  # fills the cache
+    cached, entries = tree(repo), tree(cache_dir)
+    result = run_cli(repo, "compile", "--check", env=LOCAL)
+    assert result.exit_code == 0 and "(cached)" in result.stdout
+    assert tree(repo) == cached and tree(cache_dir) == entries
 
 
 def test_prune_removes_entries_unused_for_long(repo: Path) -> None:
@@ -204,10 +190,16 @@ def test_prune_removes_entries_unused_for_long(repo: Path) -> None:
     import time
 
     _gate(repo)
-    cache = Cache(repo)
-    entries = list((repo / CACHE_DIR).rglob("*.json"))
+    cache = Cache()
+    entries = list(cache.directory.rglob("*.json"))
     old = time.time() - 30 * 86400
     for path in entries[:5]:
         os.utime(path, (old, old))
+    # The directory may be shared ($MLGITOPS_CACHE_DIR): files that are not entries are never pruned.
+    others = [cache.directory / "notes" / "old" / "keep.json", cache.directory / "gate" / "ab" / "keep.json"]
+    for path in others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+        os.utime(path, (old, old))
     assert cache.prune() == 5
-    assert len(list((repo / CACHE_DIR).rglob("*.json"))) == len(entries) - 5
+    assert len(list(cache.directory.rglob("*.json"))) == len(entries) - 5 + len(others)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_examples, edit, run_cli
+from conftest import CACHE_VARIABLE, ROOT, copy_examples, edit, run_cli
 
 TODAY = "2026-11-25"  # the examples' waivers hold on this day: the good run passes
 REPORT = "report.json"
@@ -28,21 +28,25 @@ METADATA = (ROOT / RULE).read_text().split("package")[0].replace("MLG-COST-001",
 
 
 @pytest.fixture(scope="module")
-def warm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The examples after a good `check`: the cache holds every unit's render and gate result."""
+def warm(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The examples after a good `check`, and its cache: every unit's render and gate result."""
     root = copy_examples(tmp_path_factory.mktemp("warm"))
-    result = run_cli(root, "check", "--today", TODAY, "--format", "json", "--output", REPORT)
+    cache = tmp_path_factory.mktemp("warm-cache")
+    result = run_cli(root, "check", "--today", TODAY, "--format", "json", "--output", REPORT,
+                     env={CACHE_VARIABLE: str(cache)})
     assert result.exit_code == 0, result.stderr
     assert "mlgitops check passed" in result.stderr
     assert json.loads((root / REPORT).read_text())["summary"]["errors"] == 0
-    assert any((root / ".mlgitops-cache" / "gate").rglob("*")), "the gate's results are cached"
-    return root
+    assert any((cache / "gate").rglob("*")), "the gate's results are cached"
+    return root, cache
 
 
 @pytest.fixture
-def repo(warm: Path, tmp_path: Path) -> Path:
-    """A copy of the warm repository (its cache and its passing report too), for one fault."""
-    return Path(shutil.copytree(warm, tmp_path / "repo"))
+def repo(warm: tuple[Path, Path], tmp_path: Path, cache_dir: Path) -> Path:
+    """A copy of the warm repository (its passing report too), with its cache as this test's, for one fault."""
+    root, cache = warm
+    shutil.copytree(cache, cache_dir, dirs_exist_ok=True)
+    return Path(shutil.copytree(root, tmp_path / "repo"))
 
 
 def check(root: Path, *args: str, env: dict[str, str] | None = None):

@@ -72,9 +72,9 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def _modules_after(*args: str) -> set[str]:
+def _modules_after(*args: str, ci: str = "true") -> set[str]:
     done = subprocess.run([sys.executable, "-c", PROBE.format(args=list(args))], cwd=ROOT, capture_output=True,
-                          text=True, check=False, env={**os.environ, "CI": "true"})
+                          text=True, check=False, env={**os.environ, "CI": ci})
     return {m.split(".")[0] for m in json.loads(done.stdout.strip().splitlines()[-1])}
 
 
@@ -89,8 +89,17 @@ def test_help_and_validate_import_nothing_heavy(args: list[str]) -> None:
 
 
 def test_a_cached_check_starts_no_renderer_and_no_checkov(repo: Path) -> None:
-    assert run_cli(repo, "check", "--today", TODAY).exit_code == 0
+    assert run_cli(repo, "check", "--today", TODAY, env={"CI": ""}).exit_code == 0
     edit(repo, "spec/recommender.yaml", "# Product", "# The product")  # a comment: a new spec hash, same findings
     args = ["--root", str(repo), "check", "--today", TODAY, "--format", "json"]
     for expect_heavy in (True, False):  # the comment edit is judged once, then everything is cached
-        assert ("checkov" in _modules_after(*args)) is expect_heavy
+        loaded = _modules_after(*args, ci="")
+        assert ("checkov" in loaded) is expect_heavy and ("cdk8s" in loaded) is expect_heavy
+
+
+def test_a_trusted_check_renders_every_unit_but_starts_no_checkov_when_nothing_changed(repo: Path) -> None:
+    """Under CI the objects are rendered afresh; judging them is skipped where a gate entry is bound to them."""
+    args = ["--root", str(repo), "check", "--today", TODAY, "--format", "json"]
+    assert "checkov" in _modules_after(*args)
+    loaded = _modules_after(*args)
+    assert "cdk8s" in loaded and "checkov" not in loaded

@@ -2,9 +2,9 @@
 
 Input: a `Workspace` (and `--opa-url`, `today`, the cache, a shard, how many processes). Output: a `GateResult` —
 the units' findings (see unit.py), waivers applied over each system's environments, the verdict's thresholds and
-the model versions that moved. Units are judged in parallel, and only those whose inputs changed since a cached
-run. Errors: as the passes before it, plus `SpecError`s from a broken policy library or a failing engine — the gate
-fails closed.
+the model versions that moved. Units are judged in parallel, and only those whose objects changed since a cached
+run (a trusted cache renders every unit first, see cache.py). Errors: as the passes before it, plus `SpecError`s
+from a broken policy library or a failing engine — the gate fails closed.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 from ..cache import Cache, tree_digest
 from ..lock import base_lock
 from ..parallel import run_all
-from ..pipeline import Pins, Workspace, prepare
+from ..pipeline import Job, Pins, Workspace, cached_render, prepare
 from ..shard import WHOLE, Shard
 from . import checkov, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
-from .unit import GateContext, cached_findings, gate_unit
+from .unit import GateContext, UnitFindings, cached_findings, gate_unit
 
 
 def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = None, *, cache: Cache | None = None,
@@ -31,13 +31,13 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     config = checkov.load_config(ws.root / "policies" / "checkov.yaml", "policies/checkov.yaml")
     if opa_url:
         make_engine(library, opa_url)  # an unreachable server fails fast, before any work
-    cache = cache or Cache(ws.root, enabled=False)
+    cache = cache or Cache(enabled=False)
     prepared = prepare(ws, cache)
     mine = shard.systems(s.name for s in prepared.systems)
     context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"))
     # Argo CD units list every system: each shard judges them and keeps the findings of its own systems.
     chosen = [job for job in prepared.jobs if job.argocd or job.system in mine]
-    outcomes = [cached_findings(job, context) for job in chosen]  # only the rest needs workers
+    outcomes = [_already_judged(job, context) for job in chosen]  # only the rest needs workers
     misses = [index for index, outcome in enumerate(outcomes) if outcome is None]
     for index, outcome in zip(misses, run_all(gate_unit, [(chosen[i], context) for i in misses], jobs), strict=True):
         outcomes[index] = outcome
@@ -59,6 +59,13 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
         cache.prune()
     return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
                       None if shard.whole else (shard.index, shard.count))
+
+
+def _already_judged(job: Job, context: GateContext) -> UnitFindings | None:
+    """A unit whose cached objects have a gate entry bound to them, found without starting a worker (a trusted
+    cache has no objects to offer: its units are rendered, and their entries looked up, by `gate_unit`)."""
+    output = cached_render(job, context.cache)
+    return cached_findings(job, context, output) if output is not None else None
 
 
 def _model_changes(base: Pins, pins: Pins) -> tuple[ModelChange, ...]:

@@ -6,7 +6,9 @@ per object, and one Checkov scan over the unit's objects — each mapped to the 
 plus the titles of the Checkov checks that failed. One Checkov scan per unit, not per repository: a unit is one
 namespace, which is where Kubernetes selectors apply, while Checkov's graph links objects by labels across
 namespaces and grows with the square of the object count.
-A unit's result is cached under a key that adds the policy files, the day and the engine to its rendering key.
+A unit's result is cached under a key that adds the policy files, the day and the engine to its rendering key, and
+the entry records the digest of the objects it judged: it counts only for those very objects (`objects_digest`),
+which in a trusted run are the ones just rendered.
 Mapping: a rule's `field` names the spec path; otherwise an object's `app.kubernetes.io/component` names its spec
 section (serving, training, monitoring, secrets), and objects of the system as a whole point at `metadata.name`.
 Argo CD objects point at the environment file's `argocd` block.
@@ -20,12 +22,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..cache import Cache, digest
+from ..cache import Cache, canonical, digest
 from ..emit import Unit, layout
 from ..errors import Location
 from ..load import FieldPath, parse_dotted
 from ..merge import MergedSystem
-from ..pipeline import ARGOCD_DIR, Job, rendered
+from ..pipeline import ARGOCD_DIR, Job, Rendered, rendered
 from . import checkov
 from .finding import Finding, Rule
 from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input
@@ -52,7 +54,7 @@ class GateContext:
 
     @property
     def identity(self) -> tuple:
-        return (self.root, self.today, self.opa_url, self.cache.directory, self.cache.enabled, self.policies)
+        return (self.root, self.today, self.opa_url, self.cache.identity, self.policies)
 
     def key(self, job: Job) -> str:
         engine = f"opa-server {self.opa_url}" if self.opa_url else "in-process"
@@ -80,20 +82,35 @@ class UnitFindings:
 _contexts: dict[tuple, GateContext] = {}  # per process: engines are built once, not once per unit
 
 
-def cached_findings(job: Job, context: GateContext) -> UnitFindings | None:
+def objects_digest(output: Rendered) -> str:
+    """What a gate entry is bound to: the unit's objects and its objects for `_argocd/`, exactly."""
+    objects, for_argocd = output
+    return digest(canonical(objects), canonical(for_argocd))
+
+
+def cached_findings(job: Job, context: GateContext, output: Rendered) -> UnitFindings | None:
+    """The unit's findings from its gate entry, if that entry judged exactly these objects (else a miss)."""
     entry = context.cache.get("gate", context.key(job))
-    if entry is None:
+    if not isinstance(entry, dict) or entry.get("objects") != objects_digest(output):
         return None
-    return UnitFindings([Finding(**f) for f in entry["findings"]], entry["checkov"])
+    try:
+        return UnitFindings([Finding(**f) for f in entry["findings"]], dict(entry["checkov"]))
+    except (KeyError, TypeError, ValueError):
+        return None  # not an entry this compiler wrote
 
 
 def gate_unit(task: tuple[Job, GateContext]) -> UnitFindings:
-    """Judge a unit the cache lacks (the caller looked it up with `cached_findings`) and cache its findings."""
+    """A unit's findings: its objects (rendered, or from the cache unless it is trusted), then the gate entry bound
+    to them, or else judged here and cached."""
     job, context = task
     context = _contexts.setdefault(context.identity, context)
-    objects, for_argocd = rendered(job, context.cache)
-    result = judge(job, objects, for_argocd, context)
-    context.cache.put("gate", context.key(job), {"findings": [asdict(f) for f in result.findings],
+    output = rendered(job, context.cache)
+    found = cached_findings(job, context, output)
+    if found is not None:
+        return found
+    result = judge(job, *output, context)
+    context.cache.put("gate", context.key(job), {"objects": objects_digest(output),
+                                                 "findings": [asdict(f) for f in result.findings],
                                                  "checkov": result.checkov_titles})
     return result
 

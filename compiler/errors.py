@@ -43,6 +43,8 @@ class Code(StrEnum):
     MODEL_NOT_FOUND = "E702"
     LOCK_MISSING = "E703"
     LOCK_INVALID = "E704"
+    LOCK_MISMATCH = "E705"
+    LOCK_UNKNOWN_VERSION = "E706"
     OUTPUT = "E501"
     LOCKED = "E502"
 

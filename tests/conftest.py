@@ -1,8 +1,10 @@
-"""Shared fixtures: a scratch copy of the example repository, the CLI in-process, and strict manifest schemas."""
+"""Shared fixtures: a scratch copy of the example repository, the CLI in-process against a real (sqlite) model
+registry seeded with the example models, and strict manifest schemas."""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import shutil
 import socket
@@ -93,6 +95,51 @@ def _workflow_pods(spec: dict) -> list[dict]:
     return pods
 
 
+_REGISTRY_HOME: list[Path] = []  # where the session's example registry lives (set once per session)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _example_registry_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _REGISTRY_HOME.append(tmp_path_factory.mktemp("registry"))
+
+
+@functools.cache
+def example_registry() -> str:
+    """A real MLflow registry (sqlite) seeded by tools/seed_registry.py, as `make run` seeds the demo's: the
+    committed lock verifies against it. Seeded on first use, once per session (about 7 s); read-only for tests."""
+    uri = f"sqlite:///{_REGISTRY_HOME[0] / 'registry.db'}"
+    spec = importlib.util.spec_from_file_location("seed_registry", ROOT / "tools" / "seed_registry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.seed(uri)
+    return uri
+
+
+def registry_with(directory: Path, pins) -> str:
+    """A private copy of the example registry (`directory/registry.db`, a file copy: no seeding) whose record of
+    each pin's version is what the pin says: tags replaced, a model missing from the examples registered (earlier
+    versions as placeholders). For tests whose lock pins what the examples' registry does not hold."""
+    from mlflow import MlflowClient
+
+    path = directory / "registry.db"
+    shutil.copy(Path(example_registry().removeprefix("sqlite:///")), path)
+    uri = f"sqlite:///{path}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for pin in {(p.name, p.version): p for p in pins}.values():
+        if not client.search_registered_models(f"name = '{pin.name}'"):
+            client.create_registered_model(pin.name)
+            for number in range(1, pin.version + 1):
+                last = number == pin.version
+                client.create_model_version(pin.name, pin.source_uri if last else f"s3://placeholder/{number}",
+                                            run_id=pin.run_id if last else None)
+        version = client.get_model_version(pin.name, str(pin.version))
+        for key in set(version.tags) - set(pin.tags):
+            client.delete_model_version_tag(pin.name, str(pin.version), key)
+        for key, value in pin.tags.items():
+            client.set_model_version_tag(pin.name, str(pin.version), key, value)
+    return uri
+
+
 @dataclass
 class CliResult:
     exit_code: int
@@ -101,8 +148,11 @@ class CliResult:
 
 
 def run_cli(root: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
-    """The real CLI, in-process (cdk8s's Node process stays up between tests)."""
-    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true", **(env or {})})
+    """The real CLI, in-process (cdk8s's Node process stays up between tests), with the example registry as
+    MLFLOW_TRACKING_URI unless `env` sets its own."""
+    env = env or {}
+    registry = {} if "MLFLOW_TRACKING_URI" in env else {"MLFLOW_TRACKING_URI": example_registry()}
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true", **registry, **env})
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr)

@@ -41,8 +41,10 @@ $(NODE): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 # The embedded default: a local MLflow registry (sqlite) seeded with the example models.
 REGISTRY := sqlite:///.mlgitops/registry.db
 
+# Re-seeded from scratch when the seed changes: the lock's run ids are the seed's (it is idempotent, not a migration).
 .mlgitops/registry.db: tools/seed_registry.py | $(VENV)/.installed
 	mkdir -p .mlgitops
+	rm -f $@
 	$(BIN)/python tools/seed_registry.py $(REGISTRY)
 
 run: setup .mlgitops/registry.db

@@ -260,9 +260,15 @@ def _compile_with_progress(console: Console, ws, **options):
 @click.option("--shard", metavar="I/N", default=None,
               help="Gate only shard I of N (systems dealt round-robin by name), for a CI matrix; join the shards' "
                    "reports with `mlgitops merge-reports`.")
+@click.option("--offline", is_flag=True,
+              help="Never ask the model registry: the lock is not verified (the report says so; prod pins block).")
+@click.option("--base", default=None, metavar="GIT-REF",
+              help="Revision whose lock the model-version table compares with, e.g. origin/main in a pull request "
+                   "(default: HEAD).")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], report_format: str,
-          output: Path | None, opa_url: str | None, today, shard: str | None) -> None:
+          output: Path | None, opa_url: str | None, today, shard: str | None, offline: bool,
+          base: str | None) -> None:
     """Compile in memory and run the policy gate: Rego rules on specs and manifests, Checkov, waivers."""
     from .gate.run import run_gate
     from .shard import WHOLE, Shard
@@ -279,7 +285,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
             # A run that cannot judge must not leave an earlier run's report (perhaps a pass) where this one's goes.
             (ws.root / output).unlink(missing_ok=True)
         result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,
-                          jobs=ctx.obj["jobs"])
+                          jobs=ctx.obj["jobs"], offline=offline, base=base)
         report = REPORT_FORMATS[report_format](result)
         if output is None:
             click.echo(report, nl=not report.endswith("\n"))

@@ -9,6 +9,10 @@ Every object of a system carries the `mlgitops.io/spec-hash` annotation, so any 
 object whose *only* difference is that annotation is counted apart ("spec-hash only") and not shown line by line,
 so the diff shows what the change does, not the hash ripple.
 
+Every pin of `mlgitops.lock.yaml` that differs between the two sides is listed too, field by field (version,
+sourceUri, runId, each tag: old → new), even when `generated/` does not change: the lock is what the prod model-risk
+rules judge, so a reviewer sees a validation status or date that a change moves.
+
 Errors (`SpecError`): a base that is not a commit, a root outside git, or git failing ([E401] USAGE); an unknown
 `--env` ([E301]); a spec or environment that does not compile, on either side (base diagnostics are located as
 `REF:spec/x.yaml:line:col`); a model the base's lock and the working tree's lock both leave unpinned ([E703]).
@@ -30,7 +34,7 @@ from . import cost
 from .cache import Cache, open_cache
 from .emit import Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
-from .lock import LOCK_FILE, Pins, read_lock, write_lock
+from .lock import LOCK_FILE, PinChange, Pins, pin_changes, read_lock, write_lock
 from .pipeline import ARGOCD_DIR, SPEC_SUFFIXES, Result, Workspace, compile_all
 from .yamltext import dump_yaml
 
@@ -121,6 +125,7 @@ class DiffResult:
     sections: tuple[SectionDiff, ...] = ()  # only sections with differences, by environment then system
     notes: tuple[str, ...] = ()  # how the comparison was made where that is not the obvious way (fallbacks)
     cost: str = ""  # markdown table of the systems whose estimated cost the change moves ("" when none)
+    pins: tuple[PinChange, ...] = ()  # pins of mlgitops.lock.yaml that differ, whether or not generated/ does
 
     @property
     def has_changes(self) -> bool:
@@ -193,12 +198,14 @@ def diff_against(root: Path, base: str = "HEAD", envs: tuple[str, ...] = (),
                              for e in unknown])
         # Content-addressed, so the base's worktree can use the working tree's cache; read-only: diff writes nothing.
         cache = cache or open_cache(root, read_only=True)
+        new_pins, old_pins = read_lock(root), read_lock(base_root)  # the base's lock as committed, before borrowing
         new = _compile(root, wanted, "the working tree", notes, cache)
-        old = _compile_base(base_root, wanted, base, read_lock(root), notes, cache)
+        old = _compile_base(base_root, wanted, base, new_pins, notes, cache)
     finally:
         _remove_worktree(toplevel, worktree)
         shutil.rmtree(scratch, ignore_errors=True)
-    return DiffResult(base, commit, compare(_units(old), _units(new)), tuple(notes), _cost_delta(old, new))
+    pins = tuple(c for c in pin_changes(old_pins, new_pins) if not wanted or c.env in wanted)
+    return DiffResult(base, commit, compare(_units(old), _units(new)), tuple(notes), _cost_delta(old, new), pins)
 
 
 def _cost_delta(old: Result | None, new: Result | None) -> str:
@@ -378,12 +385,39 @@ def render_text(result: DiffResult, *, verbose: bool = False) -> str:
         lines.append("")
     if result.cost:
         lines += ["Estimated monthly cost of what changed:", result.cost.rstrip("\n"), ""]
+    if result.pins:
+        lines.append(f"{LOCK_FILE}: {_plural(len(result.pins), 'pin')} changed")
+        for change in result.pins:
+            lines.append(f"  ~ {change.env}/{change.system} ({change.model})")
+            lines += [f"      {name}: {_value(old)} → {_value(new)}" for name, old, new in change.fields]
+        lines.append("")
     if not result.has_changes:
         lines.append(f"No changes to {GENERATED}/ against {_against(result)}.")
     else:
         lines.append(f"{GENERATED}/ changes in {_plural(len(result.sections), 'directory')} against "
                      f"{_against(result)}: {_counts(result)}")
     return "\n".join(lines) + "\n"
+
+
+def _value(value: str | None) -> str:
+    return "(none)" if value is None else value
+
+
+def _pin_table(pins: tuple[PinChange, ...]) -> list[str]:
+    rows = ["| environment | system | model | field | before | after |", "|---|---|---|---|---|---|"]
+    for change in pins:
+        for name, old, new in change.fields:
+            rows.append(f"| {change.env} | {_cell(change.system)} | {_cell(change.model)} | `{name}` | "
+                        f"{_md_value(old)} | {_md_value(new)} |")
+    return rows
+
+
+def _md_value(value: str | None) -> str:
+    """A lock value in a table cell: code, with what would break the table or the code span escaped away."""
+    if value is None:
+        return "—"
+    text = value.replace("|", "\\|").replace("`", "'").replace("\n", " ")
+    return f"`{text}`"
 
 
 def _fence(text: str) -> str:
@@ -419,6 +453,8 @@ def render_markdown(result: DiffResult, *, limit: int = MARKDOWN_LIMIT) -> str:
     the remaining sections keep their object lists but drop their diffs."""
     head = [f"### Manifest diff against `{result.base}` (`{result.commit[:12]}`)", ""]
     head += [f"> **Note:** {note}" for note in result.notes] + ([""] if result.notes else [])
+    if result.pins:
+        head += [f"#### Model pins this change moves in `{LOCK_FILE}`", "", *_pin_table(result.pins), ""]
     if not result.has_changes:
         return "\n".join(head + [f"No changes to {GENERATED}/.", ""])
     head += ["| environment | system | added | removed | changed | spec-hash only |",

@@ -2,7 +2,10 @@
 
 Written by `compile` next to `generated/` and committed with it, so CI, the gate and Argo CD never need the registry;
 read by every command that renders. Deterministic: the same pins give the same bytes. Errors (`SpecError`): a lock
-that is not valid YAML or not the shape below, at its line.
+that is not valid YAML or not the shape below, at its line; a base revision that is not a commit ([E401]).
+
+The lock is a claim a pull request can edit: `verify.py` checks it against the registry, and `pin_changes` (used by
+`check`'s model-version table and by `diff`) shows every field a change moves.
 """
 
 from __future__ import annotations
@@ -10,14 +13,15 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .cache import Cache
-from .errors import Code, Diagnostic, SpecError
-from .load import load
+from .errors import Code, Diagnostic, Location, SpecError
+from .load import SourceMap, load
 from .resolve import ResolvedModel
 from .yamltext import dump_yaml
 
@@ -51,11 +55,21 @@ def read_lock(root: Path, cache: Cache | None = None) -> Pins:
     return read_lock_file(root / LOCK_FILE, cache)
 
 
-def base_lock(root: Path, revision: str = "HEAD", cache: Cache | None = None) -> Pins:
-    """The lock as committed at `revision` (empty outside git, or where it had none), to show what a change moves."""
+def base_lock(root: Path, revision: str = "HEAD", cache: Cache | None = None, *, required: bool = False) -> Pins:
+    """The lock as committed at `revision` (empty outside git, or where it had none), to show what a change moves.
+
+    With `required`, a revision that is not a commit of the repository is a usage error, not an empty base: a base
+    branch CI forgot to fetch must not make every pin look new."""
+    git = ["git", "-C", str(root)]
     try:
+        if required:
+            found = subprocess.run([*git, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                                    f"{revision}^{{commit}}"], capture_output=True, timeout=30, check=False)
+            if found.returncode != 0:
+                raise SpecError([Diagnostic(Code.USAGE, Location("--base"), f"{revision!r} is not a commit in this "
+                                            "repository (fetch it first, e.g. `git fetch origin main`)")])
         # --end-of-options: a revision such as `--output=FILE` is looked up, never taken as an option
-        shown = subprocess.run(["git", "-C", str(root), "show", "--end-of-options", f"{revision}:{LOCK_FILE}"],
+        shown = subprocess.run([*git, "show", "--end-of-options", f"{revision}:{LOCK_FILE}"],
                                capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return {}
@@ -68,6 +82,13 @@ def base_lock(root: Path, revision: str = "HEAD", cache: Cache | None = None) ->
             return read_lock_file(path, cache)
         except SpecError:
             return {}
+
+
+def lock_source(root: Path) -> SourceMap:
+    """Where each field of the lock is written, read from the file itself (never from a cache): verification
+    points at the line of the field that differs."""
+    path = root / LOCK_FILE
+    return load(path, LOCK_FILE).source if path.exists() else SourceMap(LOCK_FILE)
 
 
 def read_lock_file(path: Path, cache: Cache | None = None) -> Pins:
@@ -102,3 +123,40 @@ def write_lock(root: Path, pins: Pins) -> bool:
         handle.write(text)
     os.replace(handle.name, path)
     return True
+
+
+@dataclass(frozen=True)
+class PinChange:
+    """One pin that differs between two locks: each changed field as (field, old, new); None where a side has none."""
+
+    env: str
+    system: str
+    model: str
+    fields: tuple[tuple[str, str | None, str | None], ...]
+
+
+def pin_fields(pin: ResolvedModel) -> dict[str, str]:
+    """A pin as the fields a reviewer compares (tags one by one, as `tags.<name>`)."""
+    fields = {"model": pin.name, "version": str(pin.version), "sourceUri": pin.source_uri, "runId": pin.run_id,
+              **{f"tags.{name}": value for name, value in sorted(pin.tags.items())}}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def pin_changes(old: Pins, new: Pins) -> tuple[PinChange, ...]:
+    """Every pin added, removed or changed between two locks, by environment and system (resolution times and the
+    registry's display name aside: they do not change what is deployed)."""
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        before = pin_fields(old[key]) if key in old else {}
+        after = pin_fields(new[key]) if key in new else {}
+        fields = tuple((name, before.get(name), after.get(name)) for name in sorted(before.keys() | after.keys(),
+                                                                                 key=field_order)
+                       if before.get(name) != after.get(name))
+        if fields:
+            changes.append(PinChange(key[0], key[1], (new.get(key) or old[key]).name, fields))
+    return tuple(changes)
+
+
+def field_order(name: str) -> tuple[int, str]:
+    top = ("model", "version", "sourceUri", "runId")
+    return (top.index(name), "") if name in top else (len(top), name)

@@ -78,10 +78,20 @@ class Registry:
 
         One question per model and alias or version in a run, however many environments ask it.
         """
-        key = (model.name, model.wanted_alias, model.version)
+        return self._answer((model.name, model.wanted_alias, model.version))
+
+    def pinned(self, name: str, version: int) -> ResolvedModel:
+        """The registry's record of one version (to check a lock's pin against it); errors as `resolve`."""
+        return self._answer((name, None, version))
+
+    def _answer(self, key: tuple[str, str | None, int | None]) -> ResolvedModel:
         if key not in self._answers:
+            # A registry that did not answer once is not asked again in this run: each wait is bounded, their sum too.
+            down = next((a for a in self._answers.values() if isinstance(a, ConnectionError)), None)
             try:
-                self._answers[key] = self._ask(model)
+                if down is not None:
+                    raise down
+                self._answers[key] = self._ask(*key)
             except (LookupError, ConnectionError) as exc:
                 self._answers[key] = exc
         answer = self._answers[key]
@@ -89,22 +99,22 @@ class Registry:
             raise answer
         return answer
 
-    def _ask(self, model: Model) -> ResolvedModel:
+    def _ask(self, name: str, alias: str | None, version: int | None) -> ResolvedModel:
         from mlflow.exceptions import MlflowException
 
         try:
-            if model.version is not None:
-                found = self.client.get_model_version(model.name, str(model.version))
+            if version is not None:
+                found = self.client.get_model_version(name, str(version))
             else:
-                found = self.client.get_model_version_by_alias(model.name, model.wanted_alias)
+                found = self.client.get_model_version_by_alias(name, alias)
         except MlflowException as exc:
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
-                wanted = f"version {model.version}" if model.version is not None else f"alias {model.wanted_alias!r}"
-                raise LookupError(f"model {model.name!r} has no {wanted} in the registry {self.shown_as}") from None
+                wanted = f"version {version}" if version is not None else f"alias {alias!r}"
+                raise LookupError(f"model {name!r} has no {wanted} in the registry {self.shown_as}") from None
             raise ConnectionError(self._failure(exc)) from None
         except Exception as exc:  # noqa: BLE001 — network and driver errors of every kind
             raise ConnectionError(self._failure(exc)) from None
-        return ResolvedModel(model.name, int(found.version), model.wanted_alias, self._storage_uri(found),
+        return ResolvedModel(name, int(found.version), alias, self._storage_uri(found),
                              found.run_id or None, dict(sorted((found.tags or {}).items())), self.shown_as,
                              datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 

@@ -1,12 +1,18 @@
-"""Shared fixtures: a scratch copy of the example repository, the CLI in-process, and strict manifest schemas."""
+"""Shared fixtures: a scratch copy of the example repository, the CLI in-process against a real (sqlite) model
+registry seeded with the example models, and strict manifest schemas."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.util
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -138,6 +144,51 @@ def _workflow_pods(spec: dict) -> list[dict]:
     return pods
 
 
+_REGISTRY_HOME: list[Path] = []  # where the session's example registry lives (set once per session)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _example_registry_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _REGISTRY_HOME.append(tmp_path_factory.mktemp("registry"))
+
+
+@functools.cache
+def example_registry() -> str:
+    """A real MLflow registry (sqlite) seeded by tools/seed_registry.py, as `make run` seeds the demo's: the
+    committed lock verifies against it. Seeded on first use, once per session (about 7 s); read-only for tests."""
+    uri = f"sqlite:///{_REGISTRY_HOME[0] / 'registry.db'}"
+    spec = importlib.util.spec_from_file_location("seed_registry", ROOT / "tools" / "seed_registry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.seed(uri)
+    return uri
+
+
+def registry_with(directory: Path, pins) -> str:
+    """A private copy of the example registry (`directory/registry.db`, a file copy: no seeding) whose record of
+    each pin's version is what the pin says: tags replaced, a model missing from the examples registered (earlier
+    versions as placeholders). For tests whose lock pins what the examples' registry does not hold."""
+    from mlflow import MlflowClient
+
+    path = directory / "registry.db"
+    shutil.copy(Path(example_registry().removeprefix("sqlite:///")), path)
+    uri = f"sqlite:///{path}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for pin in {(p.name, p.version): p for p in pins}.values():
+        if not client.search_registered_models(f"name = '{pin.name}'"):
+            client.create_registered_model(pin.name)
+            for number in range(1, pin.version + 1):
+                last = number == pin.version
+                client.create_model_version(pin.name, pin.source_uri if last else f"s3://placeholder/{number}",
+                                            run_id=pin.run_id if last else None)
+        version = client.get_model_version(pin.name, str(pin.version))
+        for key in set(version.tags) - set(pin.tags):
+            client.delete_model_version_tag(pin.name, str(pin.version), key)
+        for key, value in pin.tags.items():
+            client.set_model_version_tag(pin.name, str(pin.version), key, value)
+    return uri
+
+
 @dataclass
 class CliResult:
     exit_code: int
@@ -146,8 +197,11 @@ class CliResult:
 
 
 def run_cli(root: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
-    """The real CLI, in-process (cdk8s's Node process stays up between tests)."""
-    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true", **(env or {})})
+    """The real CLI, in-process (cdk8s's Node process stays up between tests), with the example registry as
+    MLFLOW_TRACKING_URI unless `env` sets its own."""
+    env = env or {}
+    registry = {} if "MLFLOW_TRACKING_URI" in env else {"MLFLOW_TRACKING_URI": example_registry()}
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env={"CI": "true", **registry, **env})
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(result.exit_code, result.stdout, result.stderr)
@@ -197,6 +251,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlflow_server_on(backend: str, home: Path) -> Iterator[str]:
+    """A real `mlflow server` on 127.0.0.1 over the `backend` store (artifacts in `home`), stopped by its process
+    group at the end."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    mlflow = Path(sys.executable).with_name("mlflow")
+    process = subprocess.Popen(
+        [str(mlflow), "server", "--backend-store-uri", backend, "--default-artifact-root", str(home / "artifacts"),
+         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("mlflow server did not start")
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from compiler.gate.run import run_gate
 from compiler.lock import read_lock, write_lock
 from compiler.pipeline import Workspace
 from compiler.resolve import ResolvedModel
-from conftest import ROOT, copy_examples, free_port, run_cli
+from conftest import ROOT, copy_examples, free_port, registry_with, run_cli
 
 TODAY = "2026-11-25"
 BAD = "spec/bad-scorer.yaml"
@@ -60,11 +60,15 @@ def bad_repo(tmp_path: Path) -> Path:
     pin = ResolvedModel("bad-model", 3, None, "s3://ml-models/bad-model/3", None, {}, "https://mlflow.example.com",
                         "2026-11-25T09:00:00Z")
     write_lock(root, {**read_lock(root), **{(env, "bad-scorer"): pin for env in ALL}})
+    registry_with(tmp_path, [pin])  # the registry holds it, so the lock verifies
     return root
 
 
 def _check(root: Path, *args: str):
-    return run_cli(root, "check", "--today", TODAY, *args)
+    """`check` against the registry beside the repository where a fixture made one, else the examples' registry."""
+    registry = root.parent / "registry.db"
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{registry}"} if registry.exists() else None
+    return run_cli(root, "check", "--today", TODAY, *args, env=env)
 
 
 def test_examples_pass_with_only_waived_findings(tmp_path: Path) -> None:

@@ -7,12 +7,8 @@ silent registry, are one-line errors at the spec's model line that write nothing
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +16,7 @@ import pytest
 from mlflow import MlflowClient
 
 from compiler.lock import LOCK_FILE, read_lock
-from conftest import copy_examples, edit, free_port, run_cli, tree
+from conftest import copy_examples, edit, free_port, mlflow_server_on, run_cli, tree
 
 RECS = "spec/recommender.yaml"
 
@@ -30,24 +26,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real MLflow server with the examples' models: recsys-ranker v1 (champion) and v2, fraud-xgb v1-7,
     support-llm v1 (production); stopped by its process group at the end."""
     home = tmp_path_factory.mktemp("mlflow")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    mlflow = Path(sys.executable).with_name("mlflow")
-    process = subprocess.Popen(
-        [str(mlflow), "server", "--backend-store-uri", f"sqlite:///{home}/db.sqlite",
-         "--default-artifact-root", str(home / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("mlflow server did not start")
-                time.sleep(0.5)
+    with mlflow_server_on(f"sqlite:///{home}/db.sqlite", home) as url:
         client = MlflowClient(tracking_uri=url, registry_uri=url)
         experiment = client.create_experiment("training")
         approved = {"validation.status": "approved", "validation.date": "2026-11-15"}
@@ -59,9 +38,6 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         client.set_registered_model_alias("recsys-ranker", "champion", "1")
         client.set_registered_model_alias("support-llm", "production", "1")
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def _fresh_repo(tmp_path: Path) -> Path:

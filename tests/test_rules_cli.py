@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_examples, run_cli
+from conftest import ROOT, copy_examples, registry_with, run_cli
 
 TODAY = "2026-11-25"
 ALL = ("dev", "prod", "staging")
@@ -135,8 +135,8 @@ def _copy_examples(root: Path) -> Path:
     return copy_examples(root)
 
 
-def _check(root: Path, *paths: str):
-    return run_cli(root, "check", "--today", TODAY, "--format", "json", *paths)
+def _check(root: Path, *paths: str, env: dict[str, str] | None = None):
+    return run_cli(root, "check", "--today", TODAY, "--format", "json", *paths, env=env)
 
 
 def _severity(rule: str) -> str:
@@ -219,16 +219,17 @@ FROM_THE_REGISTRY = ("MLG-MRM-002", "MLG-MRM-003")  # triggered by the registry'
     ("MLG-MRM-003", {"validation.status": "pending", "validation.date": "2026-11-20"}),
 ])
 def test_model_risk_rules_judge_the_registry_tags_of_the_pinned_version(rule: str, tags: dict, tmp_path: Path) -> None:
-    """The registry's answer, as the lock records it, is what the model-risk rules judge."""
+    """The registry's answer, as the lock records it (and the registry confirms), is what the model-risk rules judge."""
     from dataclasses import replace
 
     from compiler.lock import read_lock, write_lock
 
     root = _copy_examples(tmp_path / "repo")
     pins = read_lock(root)
-    pins[("prod", "fraud-scorer")] = replace(pins[("prod", "fraud-scorer")], tags=tags)
+    for env in ("dev", "staging", "prod"):  # one registry record per version: every environment pins the same
+        pins[(env, "fraud-scorer")] = replace(pins[(env, "fraud-scorer")], tags=tags)
     write_lock(root, pins)
-    result = _check(root, FRAUD)
+    result = _check(root, FRAUD, env={"MLFLOW_TRACKING_URI": registry_with(tmp_path, [pins[("prod", "fraud-scorer")]])})
     assert result.exit_code == 1
     fired = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == rule]
     line = _line_of((root / FRAUD).read_text(), "  version: 7")

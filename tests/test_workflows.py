@@ -112,7 +112,10 @@ def test_pull_request_workflow_runs_the_gate() -> None:
     assert gate["permissions"] == {"contents": "read"}, "the job that runs the PR's code gets a read-only token"
     assert step(gate, uses="actions/checkout@v5")["with"]["fetch-depth"] == 0
     assert str(step(gate, uses="actions/setup-python@v6")["with"]["python-version"]) == "3.11"
-    assert "make setup" in step(gate, name="Set up mlgitops (make setup)")["run"]
+    setup = step(gate, name="Set up mlgitops (make setup)")["run"]
+    assert "make setup" in setup
+    assert 'echo "MLFLOW_TRACKING_URI=sqlite:///.mlgitops/registry.db" >> "$GITHUB_ENV"' in setup, \
+        "the gate verifies the lock against the demo registry, seeded as `make run` seeds it"
     assert re.search(r"^setup:", (ROOT / "Makefile").read_text(), re.M), "the Makefile has the set-up target"
 
     assert step(gate, run="mlgitops validate")["run"] == "mlgitops validate"
@@ -122,7 +125,8 @@ def test_pull_request_workflow_runs_the_gate() -> None:
     assert 'echo "exit-code=$?" >> "$GITHUB_OUTPUT"' in sarif["run"]
     assert "mlgitops check --format github" in step(gate, run="--format github")["run"]
     summary = step(gate, run="--format markdown --output")
-    assert "mlgitops check --format markdown" in summary["run"]
+    assert 'mlgitops check --format markdown --output mlgitops-check.md --base "origin/$BASE_REF"' in summary["run"], \
+        "the PR comment's model-version table compares with the base branch, not the PR's own commit"
     assert 'mlgitops diff --base "origin/$BASE_REF" --format markdown' in summary["run"]
     assert summary["env"]["BASE_REF"] == "${{ github.base_ref }}", "the ref reaches the shell as data, not as code"
     verdict = steps(gate)[-1]
@@ -219,7 +223,9 @@ def test_the_gate_verdict_survives_until_the_last_step(tmp_path: Path, check_exi
     assert report.startswith(f"{MARKER}\n## gate (markdown)\n")
     assert report.endswith("| prod | recommender | 1 changed |\n")
     assert (cwd / "summary").read_text() == report
-    assert "mlgitops diff --base origin/main --format markdown" in (cwd / "calls").read_text()
+    calls = (cwd / "calls").read_text()
+    assert "mlgitops check --format markdown --output mlgitops-check.md --base origin/main\n" in calls
+    assert "mlgitops diff --base origin/main --format markdown" in calls
     verdict = subprocess.run(["bash", "-eo", "pipefail", "-c", steps(gate)[-1]["run"]], capture_output=True,
                              text=True, env={**os.environ, "GATE_EXIT": str(check_exit)})
     assert verdict.returncode == check_exit

@@ -3,11 +3,18 @@
 Real MLflow, not a stub: registered models, versions with their runs and validation tags, and aliases, as a team's
 training pipeline would leave them. Usage: python tools/seed_registry.py sqlite:///.mlgitops/registry.db
 Idempotent: an already seeded registry is left as it is.
+
+Deterministic: every run id is a uuid5 of the model and version (`run_id_of`), not MLflow's random uuid4, so the
+committed `mlgitops.lock.yaml` (which records each pinned version's run id) verifies against a registry seeded on
+any fresh clone. MLflow has no API to choose a run's id: the seed fixes `uuid.uuid4` for the one `create_run` call
+(the sqlite store takes the id from it), and checks that the run got the id it was given.
 """
 
 from __future__ import annotations
 
 import sys
+import uuid
+from unittest import mock
 
 from mlflow import MlflowClient
 
@@ -35,6 +42,10 @@ MODELS = {
 }
 
 
+def run_id_of(name: str, number: int) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"https://mlgitops.io/examples/{name}/{number}").hex
+
+
 def seed(uri: str) -> None:
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     if client.search_registered_models(max_results=1):
@@ -43,7 +54,11 @@ def seed(uri: str) -> None:
     for name, model in MODELS.items():
         client.create_registered_model(name)
         for number, tags in enumerate(model["versions"], 1):
-            run = client.create_run(experiment, tags={"mlflow.runName": f"{name}-v{number}"})
+            wanted = run_id_of(name, number)
+            with mock.patch("uuid.uuid4", return_value=uuid.UUID(wanted)):
+                run = client.create_run(experiment, tags={"mlflow.runName": f"{name}-v{number}"})
+            if run.info.run_id != wanted:
+                raise SystemExit(f"{uri}: the registry chose run id {run.info.run_id} (seed a sqlite registry)")
             client.set_terminated(run.info.run_id)
             client.create_model_version(name, source=f"s3://ml-models/{name}/{number}", run_id=run.info.run_id,
                                         tags=tags)

@@ -3,8 +3,11 @@
 Input: a `Workspace` (and `--opa-url`, `today`, the cache, a shard, how many processes). Output: a `GateResult` —
 the units' findings (see unit.py), waivers applied over each system's environments, the verdict's thresholds and
 the model versions that moved. Units are judged in parallel, and only those whose objects changed since a cached
-run (a trusted cache renders every unit first, see cache.py). Errors: as the passes before it, plus `SpecError`s
-from a broken policy library or a failing engine — the gate fails closed.
+run (a trusted cache renders every unit first, see cache.py). Before judging, the lock's pins are checked against the model registry (`verify.py`): a pin that differs is an
+error at its lock line; one that could not be checked is a note, and in prod a finding (MLG-LOCK-001). The model
+versions that moved are those against the lock at `base` (a git revision, default HEAD). Errors: as the passes
+before it, plus `SpecError`s from a broken policy library, a failing engine or a lock the registry contradicts —
+the gate fails closed.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from datetime import date
 from pathlib import Path
 
 from ..cache import Cache, tree_digest
-from ..lock import base_lock
+from ..lock import base_lock, pin_changes
 from ..parallel import run_all
 from ..pipeline import Job, Pins, Workspace, cached_render, prepare
 from ..shard import WHOLE, Shard
-from . import checkov, waivers
+from ..verify import verify_lock
+from . import checkov, lock_rules, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
@@ -25,15 +29,19 @@ from .unit import GateContext, UnitFindings, cached_findings, gate_unit
 
 
 def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = None, *, cache: Cache | None = None,
-             shard: Shard = WHOLE, jobs: int | None = None) -> GateResult:
+             shard: Shard = WHOLE, jobs: int | None = None, offline: bool = False,
+             base: str | None = None) -> GateResult:
     today = today or date.today()
     library = load_library(ws.root / "policies", ws.root)  # before compiling: a broken policy fails fast
     config = checkov.load_config(ws.root / "policies" / "checkov.yaml", "policies/checkov.yaml")
     if opa_url:
         make_engine(library, opa_url)  # an unreachable server fails fast, before any work
     cache = cache or Cache(enabled=False)
-    prepared = prepare(ws, cache)
+    prepared = prepare(ws, cache, offline=offline)
     mine = shard.systems(s.name for s in prepared.systems)
+    systems = [s for s in prepared.systems if s.name in mine]
+    pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
+    verification = verify_lock(pins, systems, ws.root, offline=offline)  # before any work: a forged lock fails fast
     context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"))
     # Argo CD units list every system: each shard judges them and keeps the findings of its own systems.
     chosen = [job for job in prepared.jobs if job.argocd or job.system in mine]
@@ -41,24 +49,23 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     misses = [index for index, outcome in enumerate(outcomes) if outcome is None]
     for index, outcome in zip(misses, run_all(gate_unit, [(chosen[i], context) for i in misses], jobs), strict=True):
         outcomes[index] = outcome
-    rules: dict[str, Rule] = {**library.rules(), **waivers.RULES}
+    rules: dict[str, Rule] = {**library.rules(), **waivers.RULES, **lock_rules.RULES}
     findings: list[Finding] = []
     for outcome in outcomes:
         findings += [f for f in outcome.findings if f.system in mine]
         for check_id, title in sorted(outcome.checkov_titles.items()):
             rules.setdefault(check_id, checkov.rule_for(check_id, title, config))
 
-    systems = [s for s in prepared.systems if s.name in mine]
     findings, on_record = waivers.apply_waivers(_unique(findings), systems, today)
+    findings += lock_rules.unverified_findings(systems, verification)  # after the waivers: none covers it
     units = tuple(sorted((s.env, s.name) for s in systems))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in prepared.environments.items()}
-    pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
-    changes = _model_changes(base_lock(ws.root, cache=cache), pins)
+    changes = _model_changes(base_lock(ws.root, base or "HEAD", cache, required=base is not None), pins)
     cache.flush()
     if ws.whole and shard.whole:
         cache.prune()
     return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
-                      None if shard.whole else (shard.index, shard.count))
+                      None if shard.whole else (shard.index, shard.count), verification.notes)
 
 
 def _already_judged(job: Job, context: GateContext) -> UnitFindings | None:
@@ -69,12 +76,12 @@ def _already_judged(job: Job, context: GateContext) -> UnitFindings | None:
 
 
 def _model_changes(base: Pins, pins: Pins) -> tuple[ModelChange, ...]:
-    changes = []
-    for key, pin in sorted(pins.items()):
-        old = base.get(key)
-        if pin is not None and (old is None or old.version != pin.version or old.name != pin.name):
-            changes.append(ModelChange(key[0], key[1], pin.name, old.version if old else None, pin.version))
-    return tuple(changes)
+    """The pins whose model or version moved (the table of the PR comment; `diff` lists every field)."""
+    moved = [(c.env, c.system) for c in pin_changes(base, pins)
+             if (c.env, c.system) in pins and {"model", "version"} & {name for name, _, _ in c.fields}]
+    return tuple(ModelChange(env, system, pins[(env, system)].name,
+                             base[(env, system)].version if (env, system) in base else None,
+                             pins[(env, system)].version) for env, system in moved)
 
 
 def _order(f: Finding) -> tuple:
@@ -88,7 +95,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 def explain_rule(rule_id: str, root: Path) -> Rule | None:
     """A rule's documentation: own rules from the library, waiver rules, or Checkov's registry."""
-    rules = {**load_library(root / "policies", root).rules(), **waivers.RULES}
+    rules = {**load_library(root / "policies", root).rules(), **waivers.RULES, **lock_rules.RULES}
     if rule_id in rules:
         return rules[rule_id]
     if rule_id.startswith("CKV"):

@@ -17,7 +17,7 @@ from ..lock import base_lock
 from ..parallel import run_all
 from ..pipeline import Pins, Workspace, prepare
 from ..shard import WHOLE, Shard
-from . import checkov, waivers
+from . import checkov, tenancy, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
@@ -41,7 +41,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     misses = [index for index, outcome in enumerate(outcomes) if outcome is None]
     for index, outcome in zip(misses, run_all(gate_unit, [(chosen[i], context) for i in misses], jobs), strict=True):
         outcomes[index] = outcome
-    rules: dict[str, Rule] = {**library.rules(), **waivers.RULES}
+    rules: dict[str, Rule] = {**library.rules(), **waivers.RULES, **tenancy.RULES}
     findings: list[Finding] = []
     for outcome in outcomes:
         findings += [f for f in outcome.findings if f.system in mine]
@@ -50,6 +50,8 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
 
     systems = [s for s in prepared.systems if s.name in mine]
     findings, on_record = waivers.apply_waivers(_unique(findings), systems, today)
+    findings += tenancy.judge(prepared.tenancy, systems, prepared.systems, today)  # after waivers: never waived
+    notes = () if prepared.tenancy else (tenancy.SINGLE_TENANT,)
     units = tuple(sorted((s.env, s.name) for s in systems))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in prepared.environments.items()}
     pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
@@ -58,7 +60,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     if ws.whole and shard.whole:
         cache.prune()
     return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
-                      None if shard.whole else (shard.index, shard.count))
+                      None if shard.whole else (shard.index, shard.count), notes)
 
 
 def _model_changes(base: Pins, pins: Pins) -> tuple[ModelChange, ...]:
@@ -80,8 +82,8 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def explain_rule(rule_id: str, root: Path) -> Rule | None:
-    """A rule's documentation: own rules from the library, waiver rules, or Checkov's registry."""
-    rules = {**load_library(root / "policies", root).rules(), **waivers.RULES}
+    """A rule's documentation: own rules from the library, waiver and tenancy rules, or Checkov's registry."""
+    rules = {**load_library(root / "policies", root).rules(), **waivers.RULES, **tenancy.RULES}
     if rule_id in rules:
         return rules[rule_id]
     if rule_id.startswith("CKV"):

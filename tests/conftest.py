@@ -37,10 +37,11 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 
 def copy_examples(root: Path) -> Path:
-    """A scratch platform repository: the example specs, environments, policies and model lock."""
+    """A scratch platform repository: the example specs, environments, policies, tenancy and model lock."""
     for folder in ("spec", "environments", "policies"):
         shutil.copytree(ROOT / folder, root / folder)
-    shutil.copy(ROOT / "mlgitops.lock.yaml", root / "mlgitops.lock.yaml")
+    for file in ("mlgitops.lock.yaml", "tenancy.yaml"):
+        shutil.copy(ROOT / file, root / file)
     return root
 
 

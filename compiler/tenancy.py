@@ -44,6 +44,13 @@ def hosts_overlap(a: str, b: str) -> bool:
     return host_covered(b, a) if a.startswith("*.") else host_covered(a, b)
 
 
+def paths_overlap(a: str, b: str) -> bool:
+    """Ingress `Prefix` paths match by whole segments: `/a` takes `/a/b` but not `/ab` (a trailing `/` is none)."""
+    ours, theirs = [p for p in a.split("/") if p], [p for p in b.split("/") if p]
+    shorter = min(len(ours), len(theirs))
+    return ours[:shorter] == theirs[:shorter]
+
+
 def model_covered(name: str, grant: str) -> bool:
     return name.startswith(grant[:-1]) if grant.endswith("*") else name == grant
 

@@ -17,6 +17,7 @@ import pytest
 from compiler.gate.tenancy import RULES, SINGLE_TENANT
 from compiler.lock import read_lock, write_lock
 from compiler.schema import json_schema
+from compiler.tenancy import hosts_overlap, paths_overlap, spec_matches, vault_path, within
 from conftest import ROOT, copy_examples, edit, run_cli
 
 TODAY = "2026-12-01"
@@ -271,3 +272,51 @@ def test_the_committed_tenancy_schema_is_current(tmp_path: Path) -> None:
     assert run_cli(ROOT, "schema", "--kind", "Tenancy", "--out", str(out)).exit_code == 0
     assert json.loads(out.read_text()) == json_schema("Tenancy")
     assert json.loads((ROOT / "schemas" / "tenancy.schema.json").read_text()) == json_schema("Tenancy")
+
+
+# --- what a grant covers --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, prefix, covered", [
+    ("s3://features/recsys/v3", "s3://features/recsys/", True),
+    ("s3://features/recsys", "s3://features/recsys/", True),
+    ("s3://features/recsys-old/v1", "s3://features/recsys", False),  # whole segments, not characters
+    ("s3://features/recsys/../fraud", "s3://features/recsys/", False),
+    ("s3://features/recsys//v3", "s3://features/recsys/", False),
+    ("gs://features/recsys/v3", "s3://features/recsys/", False),
+])
+def test_a_prefix_covers_whole_segments_and_no_dot_segments(value: str, prefix: str, covered: bool) -> None:
+    assert within(value, prefix) is covered
+
+
+@pytest.mark.parametrize("source, grant, covered", [
+    ("vault://secret/data/recsys/feature-store", "vault://secret/data/recsys/", True),
+    ("vault://secret/recsys/feature-store", "vault://secret/data/recsys/", True),  # KV v2 `data/` is one path
+    ("vault://other/data/recsys/feature-store", "vault://secret/data/recsys/", False),  # another mount
+    ("vault://secret/data/recsys/../fraud/kafka", "vault://secret/data/recsys/", False),
+])
+def test_a_vault_grant_is_a_mount_and_a_path(source: str, grant: str, covered: bool) -> None:
+    assert within(vault_path(source), vault_path(grant)) is covered
+
+
+@pytest.mark.parametrize("a, b, overlap", [
+    ("recs.example.com", "recs.example.com", True), ("recs.example.com", "*.example.com", True),
+    ("*.payments.example.com", "*.example.com", True), ("payments.example.com", "*.payments.example.com", False),
+    ("*.a.example.com", "*.b.example.com", False), ("recs.example.com", "recs.example.co", False),
+])
+def test_host_grants_overlap_when_some_host_is_in_both(a: str, b: str, overlap: bool) -> None:
+    assert hosts_overlap(a, b) is overlap and hosts_overlap(b, a) is overlap
+
+
+@pytest.mark.parametrize("a, b, overlap", [("/", "/help", True), ("/api", "/api/v2", True), ("/api/", "/api", True),
+                                           ("/api", "/apiv2", False), ("/a/b", "/a/c", False)])
+def test_ingress_paths_overlap_by_segments(a: str, b: str, overlap: bool) -> None:
+    assert paths_overlap(a, b) is overlap and paths_overlap(b, a) is overlap
+
+
+@pytest.mark.parametrize("path, pattern, owned", [
+    ("spec/churn-predictor.yaml", "spec/churn-*.yaml", True), ("spec/teams/churn.yaml", "spec/*.yaml", False),
+    ("other/churn-predictor.yaml", "spec/churn-*.yaml", False),
+    ("spec/recommender.yaml", "spec/recommender.yaml", True),
+])
+def test_spec_globs_match_within_a_segment(path: str, pattern: str, owned: bool) -> None:
+    assert spec_matches(path, pattern) is owned

@@ -22,12 +22,13 @@ from ..merge import MergedSystem
 from ..model.mlsystem import Gpu
 from ..model.pipeline import StepKind
 from ..model.tenancy import Team, Tenancy
-from ..tenancy import TENANCY_FILE, host_covered, model_covered, owners, vault_path, within
+from ..tenancy import TENANCY_FILE, host_covered, model_covered, owners, paths_overlap, vault_path, within
 from .finding import Finding, Rule
 
 PREFIX = "MLG-TEN-"
-SINGLE_TENANT = (f"single-tenant: there is no {TENANCY_FILE}, so no team's reach is limited (spec ownership, "
-                 "Vault paths, data, models, hosts, budgets, priority classes and waiver approvers are not checked)")
+SINGLE_TENANT = (f"single-tenant: there is no {TENANCY_FILE}, so the gate limits no team's reach (spec ownership, "
+                 "Vault paths, data, models, hosts, budgets, priority classes, waiver approvers); add one before "
+                 "teams share this repository")
 _REMEDY = f"Ask the platform team for a grant in {TENANCY_FILE} (reviewed by them through CODEOWNERS), or remove it."
 
 
@@ -226,16 +227,8 @@ def _routes(systems: list[MergedSystem], every: list[MergedSystem]) -> Iterator[
             continue
         for other, theirs in claims:
             if other.env == system.env and other.name != system.name and theirs.host == ingress.host \
-                    and _paths_overlap(ingress.path, theirs.path):
+                    and paths_overlap(ingress.path, theirs.path):
                 there = other.source.locate(("serving", "ingress", "host"))
                 yield _finding(system, ROUTE, ("serving", "ingress", "host"),
                                f"{ingress.host}{ingress.path} overlaps {theirs.host}{theirs.path} of system "
                                f"{other.name!r} at {there}")
-
-
-def _paths_overlap(a: str, b: str) -> bool:
-    """Ingress `Prefix` paths match by whole segments: `/a` takes `/a/b` but not `/ab` (a trailing `/` is none)."""
-    ours, theirs = [p for p in a.split("/") if p], [p for p in b.split("/") if p]
-    shorter = min(len(ours), len(theirs))
-    return ours[:shorter] == theirs[:shorter]
-

@@ -99,26 +99,26 @@ def refused(attacked: tuple[Path, list[dict]], rule: str, file: str, text: str, 
 
 def test_a_vault_path_through_the_shared_secret_store(attacked) -> None:
     refused(attacked, "MLG-TEN-003", REC, "from: vault://secret/data/fraud/kafka",
-            "vault://secret/data/fraud/kafka is outside team 'personalization''s Vault paths "
+            "vault://secret/data/fraud/kafka is outside the Vault paths of team 'personalization' "
             "(vault://secret/data/recsys/)")
 
 
 def test_another_teams_bucket_as_training_data(attacked) -> None:
     refused(attacked, "MLG-TEN-004", REC, 'uri: "s3://payments-lake',
-            "s3://payments-lake/transactions/daily is outside team 'personalization''s data prefixes "
+            "s3://payments-lake/transactions/daily is outside the data prefixes of team 'personalization' "
             "(s3://features/recsys/)")
 
 
 def test_another_teams_model(attacked) -> None:
     refused(attacked, "MLG-TEN-005", REC, "name: fraud-xgb",
-            "model 'fraud-xgb' is not one of team 'personalization''s models (recsys-*)")
+            "model 'fraud-xgb' is not one of the models of team 'personalization' (recsys-*)")
 
 
 def test_a_longer_path_on_another_systems_host_is_refused_at_both_places(attacked) -> None:
     repo, _ = attacked
     theirs, ours = position(repo, REC, "host: recs.example.com"), position(repo, ASSIST, "host: recs.example.com")
     refused(attacked, "MLG-TEN-006", ASSIST, "host: recs.example.com",
-            "host recs.example.com is not one of team 'customer-ai''s hosts (assistant.example.com)")
+            "host recs.example.com is not one of the hosts of team 'customer-ai' (assistant.example.com)")
     refused(attacked, "MLG-TEN-008", ASSIST, "host: recs.example.com",
             f"recs.example.com/help overlaps recs.example.com/ of system 'recommender' at "
             f"{REC}:{theirs[0]}:{theirs[1]}")
@@ -147,11 +147,11 @@ def test_a_spec_file_no_team_owns(attacked) -> None:
 
 def test_a_waiver_approved_by_its_author_until_9999(attacked) -> None:
     refused(attacked, "MLG-TEN-011", REC, "approvedBy: personalization-oncall@example.com",
-            "personalization-oncall@example.com may not approve team 'personalization''s waivers "
+            "personalization-oncall@example.com may not approve the waivers of team 'personalization' "
             "(platform-security@example.com)")
     refused(attacked, "MLG-TEN-012", REC, "expires: 9999-12-31",
-            "waiver for CKV_K8S_43 runs until 9999-12-31, 2912108 days; team 'personalization''s waivers run at "
-            "most 180 days")
+            "waiver for CKV_K8S_43 runs until 9999-12-31, in 2912108 days; the waivers of team 'personalization' "
+            "run at most 180 days")
 
 
 def test_a_tenancy_rule_is_never_waived_by_the_spec(attacked) -> None:
@@ -162,16 +162,17 @@ def test_a_tenancy_rule_is_never_waived_by_the_spec(attacked) -> None:
 
 
 def test_more_workers_and_gpus_than_the_budget(attacked) -> None:
-    refused(attacked, "MLG-TEN-009", REC, "workers: 5", "5 training workers exceed team 'personalization''s budget "
-                                                        "of 4")
+    refused(attacked, "MLG-TEN-009", REC, "workers: 5", "5 training workers exceed the budget of team "
+                                                        "'personalization': 4")
     refused(attacked, "MLG-TEN-009", REC, "gpu: {count: 8",
-            "50 GPUs at peak (serving replicas (with the canary) 10 × 1 + training workers 5 × 8) exceed team "
-            "'personalization''s budget of 16 per system")
+            "50 GPUs at peak (serving replicas (with the canary) 10 × 1 + training workers 5 × 8) exceed the "
+            "budget of team 'personalization': 16 per system")
 
 
 def test_any_priority_class(attacked) -> None:
     refused(attacked, "MLG-TEN-010", REC, "priority: system-cluster-critical",
-            "PriorityClass 'system-cluster-critical' is not one team 'personalization' may use (batch)")
+            "PriorityClass 'system-cluster-critical' is not one of the PriorityClasses of team "
+            "'personalization' (batch)")
 
 
 def test_nothing_else_is_refused(attacked) -> None:

@@ -114,35 +114,34 @@ def _grants(tenancy: Tenancy, system: MergedSystem, today: date) -> Iterator[Pro
         yield OWNERLESS, ("metadata", "team"), f"{file} is owned {which} in {TENANCY_FILE}"
         return
     (owner,) = claimed
-    team = tenancy.teams[owner]
+    team, of_team = tenancy.teams[owner], f"of team {owner!r}"
     if spec.metadata.team != owner:
-        yield TEAM, ("metadata", "team"), f"team {spec.metadata.team!r} does not own {file}; its owner in " \
-                                          f"{TENANCY_FILE} is {owner!r}"
+        yield TEAM, ("metadata", "team"), (f"team {spec.metadata.team!r} does not own {file}; its owner in "
+                                           f"{TENANCY_FILE} is {owner!r}")
     for i, secret in enumerate(spec.secrets):
         if not any(within(vault_path(secret.source), vault_path(prefix)) for prefix in team.vault):
-            yield SECRET, ("secrets", i, "from"), f"{secret.source} is outside team {owner!r}'s Vault paths" \
-                                                  f"{_granted(team.vault)}"
+            yield SECRET, ("secrets", i, "from"), (f"{secret.source} is outside the Vault paths {of_team}"
+                                                   f"{_granted(team.vault)}")
     for path, uri in _data_uris(system):
         if not any(within(uri, prefix) for prefix in team.data):
-            yield DATA, path, f"{uri} is outside team {owner!r}'s data prefixes{_granted(team.data)}"
+            yield DATA, path, f"{uri} is outside the data prefixes {of_team}{_granted(team.data)}"
     if spec.model is not None and not any(model_covered(spec.model.name, g) for g in team.models):
-        yield MODEL, ("model", "name"), f"model {spec.model.name!r} is not one of team {owner!r}'s models" \
-                                        f"{_granted(team.models)}"
+        yield MODEL, ("model", "name"), (f"model {spec.model.name!r} is not one of the models {of_team}"
+                                         f"{_granted(team.models)}")
     ingress = spec.serving.ingress if spec.serving else None
     if ingress is not None:
+        host = ("serving", "ingress", "host")
         platform = next((g for g in tenancy.platform.hosts if host_covered(ingress.host, g)), None)
         if platform:
-            yield PLATFORM_HOST, ("serving", "ingress", "host"), \
-                f"host {ingress.host} is the platform's ({platform} in {TENANCY_FILE})"
+            yield PLATFORM_HOST, host, f"host {ingress.host} is the platform's ({platform} in {TENANCY_FILE})"
         elif not any(host_covered(ingress.host, g) for g in team.hosts):
-            yield HOST, ("serving", "ingress", "host"), f"host {ingress.host} is not one of team {owner!r}'s hosts" \
-                                                        f"{_granted(team.hosts)}"
-    yield from _budget(system, owner, team)
+            yield HOST, host, f"host {ingress.host} is not one of the hosts {of_team}{_granted(team.hosts)}"
+    yield from _budget(system, of_team, team)
     priority = spec.training.priority if spec.training else None
     if priority is not None and priority not in team.priority_classes:
-        yield PRIORITY, ("training", "priority"), f"PriorityClass {priority!r} is not one team {owner!r} may use" \
-                                                  f"{_granted(team.priority_classes)}"
-    yield from _waivers(system, owner, team, today)
+        yield PRIORITY, ("training", "priority"), (f"PriorityClass {priority!r} is not one of the PriorityClasses "
+                                                   f"{of_team}{_granted(team.priority_classes)}")
+    yield from _waivers(system, of_team, team, today)
 
 
 def _granted(grants: list[str]) -> str:
@@ -183,39 +182,40 @@ def peak_gpus(system: MergedSystem) -> list[tuple[FieldPath, str, float]]:
     return parts
 
 
-def _budget(system: MergedSystem, owner: str, team: Team) -> Iterator[Problem]:
+def _budget(system: MergedSystem, of_team: str, team: Team) -> Iterator[Problem]:
     spec, budget = system.spec, team.budgets
     if spec.training is not None and spec.training.workers > budget.workers:
-        yield BUDGET, ("training", "workers"), f"{spec.training.workers} training workers exceed team {owner!r}'s " \
-                                               f"budget of {budget.workers}"
+        yield BUDGET, ("training", "workers"), (f"{spec.training.workers} training workers exceed the budget "
+                                                f"{of_team}: {budget.workers}")
     if spec.serving is not None and spec.serving.replicas.upper > budget.replicas:
         field = "max" if spec.serving.replicas.max is not None else "min"
-        yield BUDGET, ("serving", "replicas", field), f"{spec.serving.replicas.upper} serving replicas exceed team " \
-                                                      f"{owner!r}'s budget of {budget.replicas}"
+        yield BUDGET, ("serving", "replicas", field), (f"{spec.serving.replicas.upper} serving replicas exceed the "
+                                                       f"budget {of_team}: {budget.replicas}")
     parts = peak_gpus(system)
     total = sum(amount for _, _, amount in parts)
     if total > budget.gpus:
         largest = max(parts, key=lambda part: part[2])
         shown = " + ".join(what for _, what, _ in parts)
-        yield BUDGET, largest[0], f"{total:g} GPUs at peak ({shown}) exceed team {owner!r}'s budget of " \
-                                  f"{budget.gpus:g} per system"
+        yield BUDGET, largest[0], (f"{total:g} GPUs at peak ({shown}) exceed the budget {of_team}: "
+                                   f"{budget.gpus:g} per system")
 
 
-def _waivers(system: MergedSystem, owner: str, team: Team, today: date) -> Iterator[Problem]:
-    approvers = {a.lower() for a in team.waivers.approvers} if team.waivers else set()
+def _waivers(system: MergedSystem, of_team: str, team: Team, today: date) -> Iterator[Problem]:
+    grant = team.waivers
+    approvers = {a.lower() for a in grant.approvers} if grant else set()
     for i, waiver in enumerate(system.spec.waivers):
         if waiver.rule.startswith(PREFIX):
-            yield APPROVER, ("waivers", i, "rule"), f"{waiver.rule} cannot be waived in a spec; the remedy is a " \
-                                                    f"grant in {TENANCY_FILE}"
+            yield APPROVER, ("waivers", i, "rule"), (f"{waiver.rule} cannot be waived in a spec; the remedy is a "
+                                                     f"grant in {TENANCY_FILE}")
             continue
         if waiver.approved_by is not None and waiver.approved_by.lower() not in approvers:
-            allowed = f" ({', '.join(team.waivers.approvers)})" if team.waivers else " (it has none)"
-            yield APPROVER, ("waivers", i, "approvedBy"), f"{waiver.approved_by} may not approve team {owner!r}'s " \
-                                                          f"waivers{allowed}"
-        if waiver.expires is not None and team.waivers and (waiver.expires - today).days > team.waivers.max_days:
-            yield EXPIRY, ("waivers", i, "expires"), f"waiver for {waiver.rule} runs until " \
-                f"{waiver.expires.isoformat()}, {(waiver.expires - today).days} days; team {owner!r}'s waivers " \
-                f"run at most {team.waivers.max_days} days"
+            yield APPROVER, ("waivers", i, "approvedBy"), (f"{waiver.approved_by} may not approve the waivers "
+                                                           f"{of_team}{_granted(grant.approvers if grant else [])}")
+        days = (waiver.expires - today).days if waiver.expires is not None else 0
+        if grant and days > grant.max_days:
+            yield EXPIRY, ("waivers", i, "expires"), (f"waiver for {waiver.rule} runs until "
+                                                      f"{waiver.expires.isoformat()}, in {days} days; the waivers "
+                                                      f"{of_team} run at most {grant.max_days} days")
 
 
 def _routes(systems: list[MergedSystem], every: list[MergedSystem]) -> Iterator[Finding]:

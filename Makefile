@@ -80,6 +80,7 @@ lock: setup
 schemas: setup
 	$(BIN)/mlgitops schema --kind MLSystem --out schemas/mlsystem.schema.json
 	$(BIN)/mlgitops schema --kind Environment --out schemas/environment.schema.json
+	$(BIN)/mlgitops schema --kind Tenancy --out schemas/tenancy.schema.json
 
 golden: setup
 	$(BIN)/python -m pytest tests/test_golden.py --update-golden

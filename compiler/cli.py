@@ -397,7 +397,8 @@ def explain(ctx: click.Context, rule_id: str) -> None:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["MLSystem", "Environment"]), default="MLSystem", show_default=True)
+@click.option("--kind", type=click.Choice(["MLSystem", "Environment", "Tenancy"]), default="MLSystem",
+              show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE, not stdout.")
 @click.pass_context
 def schema(ctx: click.Context, kind: str, out: Path | None) -> None:

@@ -41,6 +41,7 @@ class Code(StrEnum):
     NAME_MISMATCH = "E303"
     UNSAFE_PATH = "E304"
     NO_INPUT = "E305"
+    TENANCY_CONFLICT = "E306"
     USAGE = "E401"
     REPORT = "E402"
     REGISTRY = "E701"

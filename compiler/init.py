@@ -2,7 +2,9 @@
 
 What it writes: `spec/` with one example system, `environments/` (dev, prod), the policy library (`policies/`: the
 Rego rules and their tests, `lib/`, `checkov.yaml`, copied from this mlgitops checkout so the new repository owns and
-extends them), the pull-request and main workflows, a `.pre-commit-config.yaml` using the published hooks, the JSON
+extends them), a `tenancy.yaml` granting the example's placeholder team what it uses, a `.github/CODEOWNERS` that
+gives the platform team what the gate trusts (tenancy.yaml, policies/, environments/, .github/) and each team its
+spec files, the pull-request and main workflows, a `.pre-commit-config.yaml` using the published hooks, the JSON
 Schemas for editors, an empty `mlgitops.lock.yaml`, a README and a `.gitignore`. Not `generated/`: the README's first
 step is `mlgitops compile`.
 
@@ -38,6 +40,8 @@ TOOL_REF = f"v{__version__}"
 # target path -> template path under templates/
 TEMPLATE_FILES = {
     "spec/churn-predictor.yaml": "spec/churn-predictor.yaml",
+    "tenancy.yaml": "tenancy.yaml",
+    ".github/CODEOWNERS": "CODEOWNERS",
     "environments/dev.yaml": "environments/dev.yaml",
     "environments/prod.yaml": "environments/prod.yaml",
     ".github/workflows/pull-request.yml": "workflows/pull-request.yml",
@@ -46,7 +50,8 @@ TEMPLATE_FILES = {
     "README.md": "README.md",
     ".gitignore": "gitignore",
 }
-SCHEMAS = {"schemas/mlsystem.schema.json": "MLSystem", "schemas/environment.schema.json": "Environment"}
+SCHEMAS = {"schemas/mlsystem.schema.json": "MLSystem", "schemas/environment.schema.json": "Environment",
+           "schemas/tenancy.schema.json": "Tenancy"}
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")

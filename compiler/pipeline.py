@@ -4,7 +4,7 @@
 turns the result into self-contained `Job`s; `compile_all` renders them — from the cache where their inputs are
 unchanged, across worker processes otherwise — returning `Unit`s for `emit`. Every spec and environment is checked
 before anything is rendered, and all diagnostics of a run are raised together (`SpecError`), so one run shows every
-problem.
+problem. `tenancy.yaml`, when the repository has one, is loaded and checked with the specs (see tenancy.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from .load import Document
 from .lock import Pins, read_lock
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
+from .model.tenancy import Tenancy
 from .parallel import run_all
 from .plaintext import find_plaintext_secrets
 from .resolve import ResolvedModel, resolve_all
+from .tenancy import TENANCY_FILE, conflicts
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -132,6 +134,19 @@ def load_environments(ws: Workspace, cache: Cache | None = None) -> dict[str, En
     return environments
 
 
+def load_tenancy(ws: Workspace, cache: Cache | None = None) -> Tenancy | None:
+    """tenancy.yaml, validated and consistent; None when the repository has none (it is single-tenant)."""
+    path = ws.root / TENANCY_FILE
+    if not (path.exists() or path.is_symlink()):
+        return None
+    document = load_checked(ws, path, cache)
+    tenancy = validate(Tenancy, document.data, document.source)
+    problems = conflicts(tenancy, document)
+    if problems:
+        raise SpecError(problems)
+    return tenancy
+
+
 def _refuse_plaintext_secrets(document: Document) -> None:
     found = find_plaintext_secrets(document)
     if found:
@@ -178,16 +193,20 @@ def load_systems(ws: Workspace, environments: dict[str, EnvironmentDoc], cache: 
 
 def validate_all(ws: Workspace, cache: Cache | None = None) -> tuple[list[str], list[MergedSystem]]:
     """The selected environments, and every system merged for each of them; raises all problems together."""
-    envs, merged, _ = _merge_all(ws, cache)
+    envs, merged, _, _ = _merge_all(ws, cache)
     return envs, merged
 
 
 def _merge_all(ws: Workspace, cache: Cache | None = None) -> tuple[list[str], list[MergedSystem],
-                                                                    dict[str, EnvironmentDoc]]:
+                                                                    dict[str, EnvironmentDoc], Tenancy | None]:
     environments = load_environments(ws, cache)
     envs = selected_envs(ws, environments)
     documents = load_systems(ws, environments, cache)
     merged, problems = [], []
+    try:
+        tenancy = load_tenancy(ws, cache)
+    except SpecError as exc:  # reported with the merge's problems
+        tenancy, problems = None, list(exc.diagnostics)
     for document in documents:
         for env in envs:
             try:
@@ -198,7 +217,7 @@ def _merge_all(ws: Workspace, cache: Cache | None = None) -> tuple[list[str], li
         raise SpecError(problems)
     if cache:
         cache.flush()
-    return envs, merged, environments
+    return envs, merged, environments, tenancy
 
 
 @dataclass(frozen=True)
@@ -230,12 +249,13 @@ class Prepared:
     pins: Pins
     lock: Pins
     jobs: list[Job]
+    tenancy: Tenancy | None = None  # None: the repository is single-tenant
 
 
 def prepare(ws: Workspace, cache: Cache | None = None, *, update_lock: bool = False,
             offline: bool = False) -> Prepared:
     """Load, validate, merge and resolve; one job per system × environment, plus Argo CD's on a whole run."""
-    envs, systems, environments = _merge_all(ws, cache)
+    envs, systems, environments, tenancy = _merge_all(ws, cache)
     locked = read_lock(ws.root, cache)
     pins = resolve_all(systems, locked, ws.root, update=update_lock, offline=offline)
     if cache:
@@ -244,7 +264,7 @@ def prepare(ws: Workspace, cache: Cache | None = None, *, update_lock: bool = Fa
             for system in systems]
     if ws.whole:  # the Argo CD apps list every system of an environment: only a run over all specs rewrites them
         jobs += [_argocd_job(environments[env], [s for s in systems if s.env == env]) for env in envs]
-    return Prepared(envs, systems, environments, pins, _next_lock(locked, pins, systems, ws), jobs)
+    return Prepared(envs, systems, environments, pins, _next_lock(locked, pins, systems, ws), jobs, tenancy)
 
 
 def _system_job(system: MergedSystem, environment: EnvironmentDoc, pin: ResolvedModel | None) -> Job:

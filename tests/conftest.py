@@ -88,10 +88,11 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
 
 
 def copy_examples(root: Path) -> Path:
-    """A scratch platform repository: the example specs, environments, policies and model lock."""
+    """A scratch platform repository: the example specs, environments, policies, tenancy and model lock."""
     for folder in ("spec", "environments", "policies"):
         shutil.copytree(ROOT / folder, root / folder)
-    shutil.copy(ROOT / "mlgitops.lock.yaml", root / "mlgitops.lock.yaml")
+    for file in ("mlgitops.lock.yaml", "tenancy.yaml"):
+        shutil.copy(ROOT / file, root / file)
     return root
 
 

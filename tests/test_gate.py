@@ -56,6 +56,10 @@ EXPECTED_COUNT = sum(len(envs) for envs in EXPECTED.values())
 def bad_repo(tmp_path: Path) -> Path:
     root = copy_examples(tmp_path / "repo")
     shutil.copy(ROOT / "tests" / "gate_cases" / "bad-scorer.yaml", root / BAD)
+    with (root / "tenancy.yaml").open("a") as tenancy:  # granted what it asks: its findings are the library's alone
+        tenancy.write("  shortcuts:\n    specs: [spec/bad-scorer.yaml]\n    models: [bad-model]\n"
+                      "    hosts: [bad.example.com]\n    budgets: {gpus: 1, workers: 1, replicas: 3}\n"
+                      "    waivers: {approvers: [platform-security@example.com], maxDays: 400}\n")
     # what the registry answered for its model: version 3 exists, with no validation tags at all
     pin = ResolvedModel("bad-model", 3, None, "s3://ml-models/bad-model/3", None, {}, "https://mlflow.example.com",
                         "2026-11-25T09:00:00Z")

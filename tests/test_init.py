@@ -34,6 +34,7 @@ def test_a_new_repository_compiles_passes_check_and_is_up_to_date(platform: Path
     check = run_cli(platform, "check")
     assert check.exit_code == 0, check.stdout + check.stderr
     assert "0 findings" in check.stdout and "gate passed" in check.stdout
+    assert "single-tenant" not in check.stdout, "the scaffold is multi-tenant from the start"
     up_to_date = run_cli(platform, "compile", "--check")
     assert up_to_date.exit_code == 0, up_to_date.stderr
     assert run_cli(platform, "validate").exit_code == 0
@@ -74,7 +75,8 @@ def test_scaffold_writes_every_file_it_returns_and_nothing_else(tmp_path: Path) 
     expected = {"spec/churn-predictor.yaml", "environments/dev.yaml", "environments/prod.yaml",
                 ".github/workflows/pull-request.yml", ".github/workflows/main.yml", ".pre-commit-config.yaml",
                 "README.md", ".gitignore", LOCK_FILE, "schemas/mlsystem.schema.json",
-                "schemas/environment.schema.json", "policies/checkov.yaml"}
+                "schemas/environment.schema.json", "schemas/tenancy.schema.json", "policies/checkov.yaml",
+                "tenancy.yaml", ".github/CODEOWNERS"}
     assert expected <= set(tree(target))
 
 
@@ -95,7 +97,7 @@ def test_the_policy_library_is_ours(tmp_path: Path) -> None:
 
 def test_schemas_are_the_current_ones(tmp_path: Path) -> None:
     scaffold(tmp_path / "p")
-    for name, kind in (("mlsystem", "MLSystem"), ("environment", "Environment")):
+    for name, kind in (("mlsystem", "MLSystem"), ("environment", "Environment"), ("tenancy", "Tenancy")):
         assert json.loads((tmp_path / "p" / "schemas" / f"{name}.schema.json").read_text()) == json_schema(kind)
 
 
@@ -207,3 +209,25 @@ def test_one_field_change_in_an_init_repo_shows_its_manifests_and_its_cost_delta
     [row] = [line for line in result.stdout.splitlines() if line.startswith("| churn-predictor | prod |")]
     assert row.endswith("| +$0.00 → +$36.50 |")
     assert " 0 added, 0 removed, 2 changed" in result.stdout.splitlines()[-1]
+
+
+def _codeowners(path: Path) -> dict[str, list[str]]:
+    """CODEOWNERS as pattern → owners, in order (the last matching line wins)."""
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return {pattern: owners for pattern, *owners in lines}
+
+
+@pytest.mark.parametrize("root", ["scaffold", "ours"])
+def test_codeowners_give_the_platform_what_the_gate_trusts_and_each_team_its_specs(tmp_path: Path,
+                                                                                   root: str) -> None:
+    if root == "scaffold":
+        scaffold(tmp_path / "p")
+    repo = tmp_path / "p" if root == "scaffold" else ROOT
+    owners = _codeowners(repo / ".github" / "CODEOWNERS")
+    platform = owners["/tenancy.yaml"]
+    assert all(owners[path] == platform for path in ("/policies/", "/environments/", "/.github/", "/spec/"))
+    assert not any(p.startswith(("/generated", "/mlgitops.lock")) for p in owners), "checked by CI, not trusted"
+    teams = yaml.safe_load((repo / "tenancy.yaml").read_text())["teams"]
+    team_lines = {pattern: who for pattern, who in owners.items() if pattern.startswith("/spec/") and who != platform}
+    assert team_lines == {f"/{spec}": [f"@example/{team}"] for team, grant in teams.items() for spec in grant["specs"]}
+    assert list(owners).index("/spec/") < min(list(owners).index(p) for p in team_lines), "the teams' lines win"

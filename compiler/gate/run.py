@@ -21,11 +21,14 @@ from ..parallel import run_all
 from ..pipeline import Job, Pins, Workspace, cached_render, prepare
 from ..shard import WHOLE, Shard
 from ..verify import verify_lock
-from . import checkov, lock_rules, waivers
+from . import checkov, lock_rules, tenancy, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
 from .unit import GateContext, UnitFindings, cached_findings, gate_unit
+
+# Rules written in Python: what no single spec's Rego input can see (waivers, the registry, other teams' claims).
+BUILT_IN_RULES: dict[str, Rule] = {**waivers.RULES, **lock_rules.RULES, **tenancy.RULES}
 
 
 def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = None, *, cache: Cache | None = None,
@@ -49,7 +52,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     misses = [index for index, outcome in enumerate(outcomes) if outcome is None]
     for index, outcome in zip(misses, run_all(gate_unit, [(chosen[i], context) for i in misses], jobs), strict=True):
         outcomes[index] = outcome
-    rules: dict[str, Rule] = {**library.rules(), **waivers.RULES, **lock_rules.RULES}
+    rules: dict[str, Rule] = {**library.rules(), **BUILT_IN_RULES}
     findings: list[Finding] = []
     for outcome in outcomes:
         findings += [f for f in outcome.findings if f.system in mine]
@@ -58,6 +61,8 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
 
     findings, on_record = waivers.apply_waivers(_unique(findings), systems, today)
     findings += lock_rules.unverified_findings(systems, verification)  # after the waivers: none covers it
+    findings += tenancy.judge(prepared.tenancy, systems, prepared.systems, today)  # after waivers: never waived
+    notes = (() if prepared.tenancy else (tenancy.SINGLE_TENANT,)) + verification.notes
     units = tuple(sorted((s.env, s.name) for s in systems))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in prepared.environments.items()}
     changes = _model_changes(base_lock(ws.root, base or "HEAD", cache, required=base is not None), pins)
@@ -65,7 +70,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     if ws.whole and shard.whole:
         cache.prune()
     return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
-                      None if shard.whole else (shard.index, shard.count), verification.notes)
+                      None if shard.whole else (shard.index, shard.count), notes)
 
 
 def _already_judged(job: Job, context: GateContext) -> UnitFindings | None:
@@ -94,8 +99,8 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def explain_rule(rule_id: str, root: Path) -> Rule | None:
-    """A rule's documentation: own rules from the library, waiver rules, or Checkov's registry."""
-    rules = {**load_library(root / "policies", root).rules(), **waivers.RULES, **lock_rules.RULES}
+    """A rule's documentation: own rules from the library, the built-in rules, or Checkov's registry."""
+    rules = {**load_library(root / "policies", root).rules(), **BUILT_IN_RULES}
     if rule_id in rules:
         return rules[rule_id]
     if rule_id.startswith("CKV"):

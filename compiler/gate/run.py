@@ -3,11 +3,12 @@
 Input: a `Workspace` (and `--opa-url`, `today`, the cache, a shard, how many processes). Output: a `GateResult` —
 the units' findings (see unit.py), waivers applied over each system's environments, the verdict's thresholds and
 the model versions that moved. Units are judged in parallel, and only those whose objects changed since a cached
-run (a trusted cache renders every unit first, see cache.py). Before judging, the lock's pins are checked against the model registry (`verify.py`): a pin that differs is an
-error at its lock line; one that could not be checked is a note, and in prod a finding (MLG-LOCK-001). The model
-versions that moved are those against the lock at `base` (a git revision, default HEAD). Errors: as the passes
-before it, plus `SpecError`s from a broken policy library, a failing engine or a lock the registry contradicts —
-the gate fails closed.
+run (a trusted cache renders every unit first, see cache.py). Before judging, the lock's pins are checked against
+the model registry (`verify.py`): a pin that differs is an error at its lock line; one that could not be checked is
+a note, and in prod a finding (MLG-LOCK-001). After the waivers, the tenancy rules (`tenancy.py`): what a spec asks
+beyond its team's grants is never waived. The model versions that moved are those against the lock at `base` (a
+git revision, default HEAD). Errors: as the passes before it, plus `SpecError`s from a broken policy library, a
+failing engine or a lock the registry contradicts — the gate fails closed.
 """
 
 from __future__ import annotations

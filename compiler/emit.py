@@ -111,12 +111,13 @@ def on_disk(out: Path, scope: Scope) -> tuple[dict[str, str], list[str]]:
     left: list[str] = []
     if not out.is_dir() or out.is_symlink():
         if os.path.lexists(out):
-            found["."] = SYMLINK if out.is_symlink() else SPECIAL
+            found["."] = SYMLINK if out.is_symlink() else FILE if out.is_file() else SPECIAL
         return found, left
-
-    def visit(directory: Path, relative: str) -> None:
+    pending = [(out, "")]  # a loop, not recursion: a pull request can commit a tree deeper than Python's stack
+    while pending:
+        directory, relative = pending.pop()
         with os.scandir(directory) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+            entries = list(listing)
         if not entries and relative:
             found[relative + "/"] = EMPTY
         for entry in entries:
@@ -127,12 +128,10 @@ def on_disk(out: Path, scope: Scope) -> tuple[dict[str, str], list[str]]:
                 if scope.leaves(path):
                     left.append(path)
                 else:
-                    visit(Path(entry.path), path)
+                    pending.append((Path(entry.path), path))
             else:
                 found[path] = FILE if entry.is_file(follow_symlinks=False) else SPECIAL
-
-    visit(out, "")
-    return found, left
+    return found, sorted(left)
 
 
 def differences(out: Path, units: list[Unit], scope: Scope) -> list[str]:
@@ -267,9 +266,22 @@ def _recover(out: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    """Whatever `path` is (after a swap, a link or file that stood where the output directory belongs)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif os.path.lexists(path):
-        with contextlib.suppress(OSError):
-            path.unlink()
+    """Whatever `path` is (after a swap, a link or file that stood where the output directory belongs), errors
+    ignored as `rmtree(ignore_errors=True)` would; a loop, not `rmtree`, whose recursion (Python 3.11) a stray
+    tree deeper than the stack would stop."""
+    with contextlib.suppress(OSError):
+        if path.is_symlink() or not path.is_dir():
+            if os.path.lexists(path):
+                path.unlink()
+            return
+        directories, pending = [path], [path]
+        while pending:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        directories.append(Path(entry.path))
+                        pending.append(Path(entry.path))
+                    else:
+                        os.unlink(entry.path)
+        for directory in reversed(directories):  # each after everything found in it
+            directory.rmdir()

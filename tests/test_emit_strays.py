@@ -143,6 +143,22 @@ def test_empty_directories_and_other_file_types_are_strays(repo: Path) -> None:
     assert_compile_restores(repo, expected)
 
 
+def test_a_stray_tree_deeper_than_pythons_stack_is_reported_and_removed(repo: Path) -> None:
+    expected = listing(repo / "generated")
+    folder = os.open(repo / "generated" / "dev", os.O_RDONLY)
+    try:
+        for _ in range(1100):  # one level at a time, relative to the last: no long path, no recursion
+            os.mkdir("d", dir_fd=folder)
+            deeper = os.open("d", os.O_RDONLY, dir_fd=folder)
+            os.close(folder)
+            folder = deeper
+    finally:
+        os.close(folder)
+    assert stale_lines(repo) == ["- dev/" + "d/" * 1100 + " (empty directory)"]
+    assert_compile_restores(repo, expected)
+    assert not list(repo.glob(".mlgitops-staging-*")), "the old tree, deep as it is, is gone"
+
+
 def test_a_name_with_control_characters_is_shown_escaped_on_one_line(repo: Path) -> None:
     expected = listing(repo / "generated")
     write(repo / "generated" / "dev" / "x\n::error::gate passed\x1b[2K.yaml")

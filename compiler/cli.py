@@ -145,7 +145,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @ENVS
 @_output_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: generated/ under the root).")
+              help="Output directory (default: generated/ under the root); it is left holding what the specs "
+                   "produce and nothing else.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if the output directory or the lock is not what the specs produce.")
 @click.option("--update-lock", is_flag=True, help="Ask the model registry again for every pinned version.")

@@ -33,7 +33,7 @@ from compiler.cache import DIRECTORY_VARIABLE, Cache, default_directory
 from compiler.gate.run import run_gate
 from compiler.gate.unit import objects_digest
 from compiler.pipeline import ARGOCD_DIR, Workspace, validate_all
-from conftest import copy_examples, edit, run_cli, tree
+from conftest import copy_examples, edit, example_registry, run_cli, tree
 
 TODAY = "2026-11-25"
 REC = "spec/recommender.yaml"
@@ -271,7 +271,9 @@ def test_an_untracked_cache_in_the_checkout_is_used_outside_ci_and_ignored_in_it
 
 
 def _gate(repo: Path, trusted: bool = False):
-    return run_gate(Workspace(repo), today=date.fromisoformat(TODAY), cache=Cache(trusted=trusted))
+    with pytest.MonkeyPatch.context() as patch:  # the lock verifies against the example registry, as in the CLI tests
+        patch.setenv("MLFLOW_TRACKING_URI", example_registry())
+        return run_gate(Workspace(repo), today=date.fromisoformat(TODAY), cache=Cache(trusted=trusted))
 
 
 def test_a_gate_entry_counts_only_for_the_objects_it_judged(repo: Path, cache_dir: Path) -> None:

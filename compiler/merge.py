@@ -7,7 +7,8 @@ scalars replace, `null` removes. Defaults for `model`, `training` and `serving` 
 has: an environment default never creates a workload. Errors (`SpecError`): an override for an unknown
 environment, an override or default of a field that identifies the system, anything invalid after merging, and
 what only the environment can judge: a name whose namespace or derived names break a limit, a reserved namespace
-(model/names.py), a Vault mount or Kafka broker the environment does not offer.
+(model/names.py), a Vault mount or Kafka broker the environment does not offer, and what the environment's platform
+cannot honour or does not provide (compiler/platform).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .load import Document, FieldPath, SourceMap, dotted
 from .model import Environment, MLSystem
 from .model.mlsystem import ScaleMetric
 from .model.names import name_problems
+from .platform import misfits
 from .model.units import CADENCES
 from .validate import suggest, validate
 from .windows import Hours, first_outside, place
@@ -114,7 +116,9 @@ def merge(document: Document, environment: EnvironmentDoc) -> MergedSystem:
                          for d in exc.diagnostics]) from None
     problems = _environment_rules(spec, environment, source) + [
         Diagnostic(code, source.locate(field), message, dotted(field))
-        for field, message, code in name_problems(spec, environment.spec, environment.name)]
+        for field, message, code in name_problems(spec, environment.spec, environment.name)] + [
+        Diagnostic(m.code, source.locate(m.field), m.message, dotted(m.field))
+        for m in misfits(spec, environment.spec, environment.document.file)]
     spec, kafka_problems = _kafka_brokers(spec, environment, source)
     problems += kafka_problems
     spec, window_problems = _scheduled_in_window(spec, environment, source)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from .base import SpecModel
+from .platform import Platform
 from .reserved import CONTROLLER_NAMESPACES
 from .units import Cron, DnsLabel, DnsSubdomain, Duration, HoursRange, TimeZone
 
@@ -183,6 +184,9 @@ class Environment(SpecModel):
     Argo CD, monitoring and ingress-controller namespaces named above); by default their upstream install ones."""
     scheduling_windows: dict[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")], RegionWindows] = {}
     """Per region (cluster.region): its time zone and its low-carbon and off-peak hours."""
+    platform: Platform = Platform()
+    """How the cluster's controllers are installed and configured, and what it provides; by default each project's
+    stock install (model/platform.py)."""
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""
 

@@ -24,8 +24,8 @@ from .load import Document, FieldPath, SourceMap, dotted
 from .model import Environment, MLSystem
 from .model.mlsystem import ScaleMetric
 from .model.names import name_problems
-from .platform import misfits
 from .model.units import CADENCES
+from .platform import misfits
 from .validate import suggest, validate
 from .windows import Hours, first_outside, place
 

@@ -52,8 +52,6 @@ class Knative(SpecModel):
     """Where the activator and autoscaler run: they call the pods' queue-proxy (8012/8013) and scrape it (9090)."""
     gateway_namespace: DnsLabel = "istio-system"
     """Namespace of the networking layer's gateway pods (istio-system for net-istio, kourier-system for Kourier)."""
-    local_gateway: DnsSubdomain = "knative-local-gateway.istio-system.svc.cluster.local"
-    """The cluster-local gateway Service a predictor's Service aliases (its ExternalName); routes by Host header."""
 
 
 class KServe(SpecModel):
@@ -81,10 +79,12 @@ class KueueQueue(SpecModel):
 class Kueue(SpecModel):
     version: Version = "0.19"
     integrations: list[Annotated[str, Field(min_length=1)]] = [
-        "batch/job", "kubeflow.org/mpijob", "ray.io/rayjob", "ray.io/raycluster", "jobset.x-k8s.io/jobset",
-        "trainer.kubeflow.org/trainjob", "workload.codeflare.dev/appwrapper"]
+        "batch/job", "kubeflow.org/mpijob", "ray.io/rayjob", "ray.io/raycluster", "ray.io/rayservice",
+        "jobset.x-k8s.io/jobset", "workload.codeflare.dev/appwrapper", "trainer.kubeflow.org/trainjob", "pod",
+        "deployment", "statefulset", "leaderworkerset.x-k8s.io/leaderworkerset"]
     """The frameworks Kueue manages (`integrations.frameworks` of its configuration); a workload of another kind
-    is never admitted from a queue."""
+    is never admitted from a queue. The default is Kueue v0.19.2's config/components/manager/
+    controller_manager_config.yaml, where the Kubeflow v1 jobs (`kubeflow.org/pytorchjob`, …) are commented out."""
     queues: dict[DnsSubdomain, KueueQueue] = {}
     """Queue name a spec may use (`training.queue`, a step's `queue`) → the ClusterQueue behind it."""
     workload_priority_classes: list[DnsSubdomain] = []
@@ -111,9 +111,11 @@ class GpuSharing(SpecModel):
     mig_strategy: Literal["none", "single", "mixed"] = "single"
     """The device plugin's MIG strategy: `mixed` advertises `nvidia.com/mig-<profile>`, `single` one slice kind as
     `nvidia.com/gpu`."""
-    dra_pools: list[Annotated[str, Field(min_length=1)]] = []
-    """GPU types (keys of gpu.products) whose nodes the NVIDIA DRA driver owns, with the device plugin disabled
-    there; their GPUs are only requested through ResourceClaims, all other types only through the device plugin."""
+    allocators: dict[Annotated[str, Field(min_length=1)], Literal["device-plugin", "dra"]] = {}
+    """Per GPU type (a key of gpu.products): which allocator owns its nodes. The NVIDIA DRA driver is installed
+    with the device plugin disabled on the nodes it owns (k8s-dra-driver-gpu docs/prerequisites.md), so a type's
+    GPUs are requested one way only: through ResourceClaims on `dra` types, as `nvidia.com/…` resources on the
+    others. A type not listed is the device plugin's."""
 
 
 class Prometheus(SpecModel):
@@ -132,7 +134,7 @@ class ArgoCdPlatform(SpecModel):
 
 
 class ObjectStore(SpecModel):
-    credentials: Literal["none", "irsa", "workload-identity", "pod-identity"] = "none"
+    identity: Literal["none", "irsa", "workload-identity", "pod-identity"] = "none"
     """How pods get object-store credentials: none declared, an IAM role per ServiceAccount (EKS IRSA), GKE Workload
     Identity, or EKS Pod Identity (associations made outside the cluster)."""
     role: Annotated[str, Field(min_length=1)] | None = None

@@ -9,6 +9,7 @@ import cdk8s
 from ..merge import MergedSystem
 from ..model.mlsystem import Runtime
 from ..model.names import WORKLOAD_SUFFIX
+from ..model.platform import Platform
 from ..resolve import ResolvedModel
 
 MANAGED_BY = "mlgitops"
@@ -27,6 +28,18 @@ class RenderContext:
     @property
     def namespace(self) -> str:
         return self.system.namespace
+
+    @property
+    def platform(self) -> Platform:
+        """How the environment's controllers are installed: every renderer reads this, none assumes it."""
+        return self.system.environment.spec.platform
+
+    def serving_port_name(self) -> str:
+        """The name of the port the serving container declares, which Services and monitors refer to.
+
+        Knative accepts only `http1` or `h2c` as a container port's name (pkg/apis/serving/k8s_validation.go,
+        validateContainerPorts, knative/serving 98e5ef90aa); KServe's Standard mode and a Deployment take any."""
+        return "http1"
 
     def labels(self) -> dict[str, str]:
         """Labels on every object of the system (chart-wide)."""

@@ -198,7 +198,7 @@ def test_scheduled_distributed_training_without_a_pipeline_is_a_cron_workflow(re
     spec.write_text(without_pipeline(spec.read_text(), "0 3 * * 0"))
     assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
     workflow = yaml.load((repo / "generated/prod/recommender/cronworkflow-recommender-train.yaml").read_text())
-    assert (workflow["spec"]["schedule"], workflow["spec"]["timezone"]) == ("0 3 * * 0", "Europe/Dublin")
+    assert (workflow["spec"]["schedules"], workflow["spec"]["timezone"]) == (["0 3 * * 0"], "Europe/Dublin")
     pytorch = yaml.load(workflow["spec"]["workflowSpec"]["templates"][0]["resource"]["manifest"])
     assert pytorch["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 3
     role = yaml.load((repo / "generated/prod/recommender/role-recommender-train-launcher.yaml").read_text())

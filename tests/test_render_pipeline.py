@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from conftest import edit, require_shared_schemas, run_cli, schema_errors
@@ -64,7 +65,7 @@ def test_a_one_worker_gpu_train_step_is_placed_and_queued(repo):
 
 def test_the_drift_trigger_submits_the_template_when_the_alert_fires(compiled):
     cron = compiled["prod/recommender/cronworkflow-recommender-retrain-on-drift.yaml"]["spec"]
-    assert (cron["schedule"], cron["concurrencyPolicy"]) == ("*/15 * * * *", "Forbid")
+    assert (cron["schedules"], cron["concurrencyPolicy"]) == (["*/15 * * * *"], "Forbid")
     steps = templates(cron["workflowSpec"])
     assert steps["on-drift"]["steps"][1][0]["when"] == "{{steps.check.outputs.parameters.firing}} == true"
     args = steps["alert-firing"]["container"]["args"]
@@ -79,3 +80,16 @@ def test_the_drift_trigger_submits_the_template_when_the_alert_fires(compiled):
     assert {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["create", "list"]} in role["rules"]
     egress = compiled["prod/recommender/networkpolicy-recommender-pipeline-trigger-allow-prometheus.yaml"]["spec"]
     assert egress["egress"][0]["ports"] == [{"port": 9090, "protocol": "TCP"}]
+
+
+
+@pytest.mark.parametrize(("version", "field"), [("4.0", "schedules"), ("3.6", "schedules"), ("3.5", "schedule")])
+def test_cron_workflows_carry_the_schedule_field_of_the_platforms_argo_version(repo, version, field):
+    """Argo Workflows 4.0 removed `schedule` (such a CronWorkflow never runs); 3.6 added the list `schedules`."""
+    edit(repo, "environments/prod.yaml", 'argoWorkflows: {version: "4.0"', f'argoWorkflows: {{version: "{version}"')
+    assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
+    for name in ("pipeline", "retrain-on-drift"):
+        spec = yaml.safe_load((repo / f"generated/prod/recommender/cronworkflow-recommender-{name}.yaml").read_text())
+        schedule = spec["spec"].pop(field)
+        assert isinstance(schedule, list if field == "schedules" else str) and len(schedule) >= 1
+        assert {"schedule", "schedules"}.isdisjoint(spec["spec"])

@@ -34,9 +34,10 @@ from ..model.names import PIPELINE_SUFFIX
 from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
 from ..yamltext import dump_yaml
+from .argo import WORKFLOW_SECURITY, cron_schedule
 from .context import RenderContext
 from .custom import custom_resource
-from .pods import RUN_AS, ContainerSpec, pod_spec, template, template_json
+from .pods import ContainerSpec, pod_spec, template, template_json
 from .training import COMPONENT as TRAINING
 from .training import QUEUE_LABEL, TrainingChart
 
@@ -47,8 +48,6 @@ WORKFLOW_ENV = "MLGITOPS_WORKFLOW"  # the run's Workflow name: the MLflow tag ml
 DRIFT_POLL = "*/15 * * * *"
 EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
                                verbs=["create", "patch"])
-WORKFLOW_SECURITY = {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
-                     "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 class PipelineChart(TrainingChart):
@@ -71,7 +70,7 @@ class PipelineChart(TrainingChart):
         triggers = self.pipeline.triggers
         if triggers.schedule is not None:
             custom_resource(self, "cron", "argoproj.io/v1alpha1", "CronWorkflow", self.runner, {"spec": {
-                "schedule": cron_expression(triggers.schedule),
+                **cron_schedule(self.ctx.platform, cron_expression(triggers.schedule)),
                 **({"timezone": triggers.time_zone} if triggers.time_zone else {}),
                 "concurrencyPolicy": "Forbid",  # never two retrainings of one model at once
                 "successfulJobsHistoryLimit": 3,
@@ -224,7 +223,7 @@ class PipelineChart(TrainingChart):
                "metadata": {"generateName": f"{self.template_name}-drift-", "labels": self._labels_for(self.runner)},
                "spec": self._submission("drift")}
         custom_resource(self, "drift-trigger", "argoproj.io/v1alpha1", "CronWorkflow", name, {"spec": {
-            "schedule": DRIFT_POLL,
+            **cron_schedule(self.ctx.platform, DRIFT_POLL),
             "concurrencyPolicy": "Forbid",
             "successfulJobsHistoryLimit": 1,
             "failedJobsHistoryLimit": 3,

@@ -18,9 +18,10 @@ from cdk8s_plus_34 import k8s
 
 from ..model.units import cron_expression, duration_seconds
 from ..yamltext import dump_yaml
+from .argo import WORKFLOW_SECURITY, cron_schedule
 from .context import RenderContext, SystemChart
 from .custom import custom_resource
-from .pods import RUN_AS, ContainerSpec, pod_spec, template, template_json
+from .pods import ContainerSpec, pod_spec, template, template_json
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"  # a Kueue WorkloadPriorityClass of the same name
@@ -110,7 +111,7 @@ class TrainingChart(SystemChart):
                     "metadata": {"generateName": f"{self.workload}-", "labels": {**self.ctx.labels(), **self._labels()},
                                  "annotations": self.ctx.annotations()}, **body}
         custom_resource(self, "cronworkflow", "argoproj.io/v1alpha1", "CronWorkflow", self.workload, {"spec": {
-            "schedule": cron_expression(self.training.schedule),
+            **cron_schedule(self.ctx.platform, cron_expression(self.training.schedule)),
             **({"timezone": self.training.time_zone} if self.training.time_zone else {}),
             "concurrencyPolicy": "Forbid",
             "successfulJobsHistoryLimit": 3,
@@ -118,8 +119,7 @@ class TrainingChart(SystemChart):
             "workflowSpec": {
                 "entrypoint": "train",
                 "serviceAccountName": launcher,
-                "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS,
-                                    "seccompProfile": {"type": "RuntimeDefault"}},
+                "securityContext": WORKFLOW_SECURITY,
                 "templates": [{"name": "train", "resource": {
                     "action": "create",
                     "manifest": dump_yaml(manifest),

@@ -40,8 +40,8 @@ PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----")
 # user:password@ in any URL, also behind a compound scheme (jdbc:postgresql://…)
 URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.:-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
 REFERENCE = re.compile(r"^(vault|aws-sm|gcp-sm|azure-kv)://|^\$\{[^}]+\}$")
-# Values that are long and varied by nature: URIs, images, paths, hosts, e-mail addresses.
-STRUCTURED = re.compile(r"://|^[\w.-]+(:\d+)?(/[\w.@:-]+)+$|^/|@[\w-]+\.[\w.]+$|^[\w.-]+\.[a-z]{2,}$")
+# Values that are long and varied by nature: URIs, images, paths, hosts, e-mail addresses, AWS ARNs (an IAM role).
+STRUCTURED = re.compile(r"://|^[\w.-]+(:\d+)?(/[\w.@:-]+)+$|^/|@[\w-]+\.[\w.]+$|^[\w.-]+\.[a-z]{2,}$|^arn:aws[\w-]*:")
 ENTROPY = Base64HighEntropyString()
 MIN_TOKEN_LENGTH, MIN_ENTROPY = 20, 4.0
 

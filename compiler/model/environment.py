@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -101,6 +102,35 @@ class Kafka(SpecModel):
     its serving pods may reach only these (in-cluster `<svc>.<namespace>.svc` hosts by namespace, IPs by address)."""
 
 
+def _check_cidr(cidr: str) -> str:
+    ipaddress.ip_network(cidr)  # strict: host bits must be zero, as a NetworkPolicy's ipBlock requires
+    return cidr
+
+
+Cidr = Annotated[str, Field(min_length=1), AfterValidator(_check_cidr)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class EgressDestination(SpecModel):
+    cidr: Cidr
+    """Addresses the pods may reach, e.g. the object store's or an egress proxy's."""
+    ports: Annotated[list[Port], Field(min_length=1)]
+    """TCP ports at those addresses."""
+
+
+class Network(SpecModel):
+    """What the pods may reach beyond DNS: egress is denied unless listed here or needed by a named exception."""
+
+    api_server: list[Cidr] = []
+    """Addresses of the Kubernetes API server (the `kubernetes` Service's ClusterIP and its endpoints): the only
+    destination of the API-server egress of pods that mount a token. Empty: that egress is limited by port only."""
+    egress_allow_list: list[EgressDestination] = []
+    """Egress every pod of a system may use (object store, registries, the model registry). Empty by default: a
+    cluster that reaches those through other means (an egress gateway, private endpoints) lists nothing."""
+    node_local_dns: bool = False
+    """Whether NodeLocal DNSCache answers on its link-local address (169.254.20.10) on every node."""
+
+
 class Monitoring(SpecModel):
     namespace: DnsLabel = "monitoring"
     """Namespace Prometheus scrapes from, allowed through the network policies."""
@@ -179,6 +209,7 @@ class Environment(SpecModel):
     pricing: Pricing = Pricing()
     pipelines: Pipelines = Pipelines()
     kafka: Kafka = Kafka()
+    network: Network = Network()
     platform_namespaces: list[DnsLabel] = list(CONTROLLER_NAMESPACES)
     """Namespaces of the platform's controllers, which no system may get (besides every kube-*, default, and the
     Argo CD, monitoring and ingress-controller namespaces named above); by default their upstream install ones."""

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from .base import SpecModel
+from .base import RuleError, SpecModel
 from .units import DnsLabel, DnsSubdomain
 
 Version = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+$")]
@@ -136,9 +136,25 @@ class ArgoCdPlatform(SpecModel):
 class ObjectStore(SpecModel):
     identity: Literal["none", "irsa", "workload-identity", "pod-identity"] = "none"
     """How pods get object-store credentials: none declared, an IAM role per ServiceAccount (EKS IRSA), GKE Workload
-    Identity, or EKS Pod Identity (associations made outside the cluster)."""
+    Identity, or EKS Pod Identity (associations made outside the cluster). The ServiceAccounts of the pods that read
+    data or models carry the annotation the mechanism reads; a spec reading s3:// or gs:// data needs a mechanism
+    for that store."""
     role: Annotated[str, Field(min_length=1)] | None = None
     """For irsa/workload-identity: the role or Google service account, `{system}` standing for the system's name."""
+
+    @model_validator(mode="after")
+    def _role_where_the_mechanism_reads_one(self) -> ObjectStore:
+        if self.identity in ROLE_ANNOTATIONS and self.role is None:
+            raise RuleError("role", f"identity {self.identity} needs the role its ServiceAccounts assume")
+        if self.identity not in ROLE_ANNOTATIONS and self.role is not None:
+            raise RuleError("role", f"identity {self.identity} takes no role")
+        return self
+
+
+# The ServiceAccount annotation each mechanism reads: EKS's pod identity webhook (IRSA) and GKE's metadata server.
+ROLE_ANNOTATIONS = {"irsa": "eks.amazonaws.com/role-arn", "workload-identity": "iam.gke.io/gcp-service-account"}
+# Which mechanisms give credentials for which object store (a URI's scheme).
+STORE_IDENTITIES = {"s3": ("irsa", "pod-identity"), "gs": ("workload-identity",)}
 
 
 class Platform(SpecModel):

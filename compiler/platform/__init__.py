@@ -27,8 +27,10 @@ class Misfit:
 
 Check = Callable[[MLSystem, Environment, str], Iterable[Misfit]]
 
+from .tenancy import object_store_credentials  # noqa: E402  (the checks import Misfit from here)
+
 # Every concern's check, in the order their findings are listed.
-CHECKS: tuple[Check, ...] = ()
+CHECKS: tuple[Check, ...] = (object_store_credentials,)
 
 
 def misfits(spec: MLSystem, environment: Environment, environment_file: str) -> list[Misfit]:

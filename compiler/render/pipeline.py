@@ -38,6 +38,7 @@ from .argo import WORKFLOW_SECURITY, cron_schedule
 from .context import RenderContext
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
+from .tenancy import object_store_annotations
 from .training import COMPONENT as TRAINING
 from .training import QUEUE_LABEL, TrainingChart
 
@@ -65,7 +66,7 @@ class PipelineChart(TrainingChart):
         if self.training is not None and self.training.workers > 1 and self.pipeline.of_kind(StepKind.train):
             rules.append(k8s.PolicyRule(api_groups=["kubeflow.org"], resources=["pytorchjobs"],
                                         verbs=["create", "get", "list", "watch"]))
-        self._service_account(self.runner, rules)
+        self._service_account(self.runner, rules, object_store_annotations(self.ctx))  # the steps read the data
         self._workflow_template()
         triggers = self.pipeline.triggers
         if triggers.schedule is not None:
@@ -251,10 +252,12 @@ class PipelineChart(TrainingChart):
     def _labels_for(self, workload: str) -> dict[str, str]:
         return {**self.ctx.selector(workload), **self.ctx.workload_labels(workload, COMPONENT)}
 
-    def _service_account(self, name: str, rules: list[k8s.PolicyRule]) -> None:
+    def _service_account(self, name: str, rules: list[k8s.PolicyRule],
+                         annotations: dict[str, str] | None = None) -> None:
         labels = self.ctx.workload_labels(name, COMPONENT)
         # Argo's executor writes the step's results through the API: these pods need their token
-        k8s.KubeServiceAccount(self, f"{name}-sa", metadata=k8s.ObjectMeta(name=name, labels=labels),
+        k8s.KubeServiceAccount(self, f"{name}-sa", metadata=k8s.ObjectMeta(name=name, labels=labels,
+                                                                           annotations=annotations),
                                automount_service_account_token=True)
         k8s.KubeRole(self, f"{name}-role", metadata=k8s.ObjectMeta(name=name, labels=labels), rules=rules)
         k8s.KubeRoleBinding(self, f"{name}-binding", metadata=k8s.ObjectMeta(name=name, labels=labels),

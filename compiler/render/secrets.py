@@ -9,12 +9,18 @@ is put after it (providers/v1/vault/client_get.go `buildPath`, external-secrets 
 chart once did, let a spec's mount be anything. Each key becomes a `data` entry: the Kubernetes Secret the operator
 keeps in sync has one entry per key, mounted read-only into the workloads in `usedBy` (see pods.py). The Secret is
 owned by its ExternalSecret, so deleting the spec entry removes it.
+
+`target.deletionPolicy` says what ESO does with the Secret when the provider no longer has the secret (Delete,
+Merge or Retain: the ExternalSecret CRD of external-secrets v2.9.0). A prod-tier environment keeps it (Retain), so a
+mistake on the Vault side does not take the credentials away from running pods; elsewhere it goes (Delete), so a
+removed secret shows up at once.
 """
 
 from __future__ import annotations
 
 import cdk8s
 
+from ..model.environment import tier_of
 from .context import RenderContext, SystemChart
 from .custom import custom_resource
 
@@ -30,12 +36,14 @@ def remote_key(source: str) -> str:
 class SecretsChart(SystemChart):
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "secrets", ctx)
-        store = ctx.system.environment.spec.secret_store
+        environment = ctx.system.environment.spec
+        store = environment.secret_store
+        deletion = "Retain" if tier_of(environment) == "prod" else "Delete"
         for secret in ctx.system.spec.secrets:
             custom_resource(self, secret.name, "external-secrets.io/v1", "ExternalSecret", secret.name, {"spec": {
                 "refreshInterval": REFRESH,
                 "secretStoreRef": {"kind": store.kind, "name": store.name},
-                "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": "Delete"},
+                "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": deletion},
                 "data": [{"secretKey": key, "remoteRef": {"key": remote_key(secret.source), "property": key}}
                          for key in secret.keys],
             }}, ctx.workload_labels(secret.name, "secrets"))

@@ -23,17 +23,29 @@ from urllib.parse import urlsplit
 import cdk8s
 from cdk8s_plus_34 import k8s
 
-from ..model.mlsystem import Resources, ScaleMetric
+from ..model.mlsystem import Resources, Runtime, ScaleMetric
 from ..model.names import service_namespace
 from ..model.pipeline import STEP_RESOURCES, StepKind
+from ..model.platform import ROLE_ANNOTATIONS
 from ..model.units import cpu_cores, memory_bytes
 from .context import RenderContext, SystemChart
 from .gpu import gpu_count, gpu_resource
+from .pods import container_resources, mebibytes, needs_shared_memory
 
-# Room for pods that operators add beside ours: Argo's executor, KServe's storage initializer, Kueue's reservations.
-ALLOWANCE_CPU, ALLOWANCE_MEMORY, ALLOWANCE_PODS = Decimal(1), 1 << 30, 4
-INJECTED_DEFAULT_CPU, INJECTED_DEFAULT_MEMORY = "250m", "256Mi"
+# Room for pods that operators add beside ours (Argo's executor, KServe's storage initializer, Kueue's
+# reservations): this many, each with one container of the LimitRange's defaults.
+ALLOWANCE_PODS = 4
+INJECTED_DEFAULT_CPU, INJECTED_DEFAULT_MEMORY, INJECTED_DEFAULT_EPHEMERAL = "250m", "256Mi", "1Gi"
+QUEUE_PROXY_CPU_REQUEST = "25m"
 SURGE = 0.25  # the Deployment's maxSurge
+# Knative's queue-proxy: requests arrive on 8012 (HTTP/1) or 8013 (h2c), the autoscaler scrapes 9090
+# (pkg/networking/constants.go BackendHTTPPort, BackendHTTP2Port, AutoscalingQueueMetricsPort; knative/serving
+# 98e5ef90aa).
+QUEUE_PROXY_HTTP, QUEUE_PROXY_H2C, QUEUE_PROXY_AUTOSCALER_METRICS = 8012, 8013, 9090
+NODE_LOCAL_DNS = "169.254.20.10/32"  # NodeLocal DNSCache's link-local address (its documented default)
+POD_IDENTITY_AGENT = "169.254.170.23/32"  # the EKS Pod Identity agent, on every node, port 80
+WORKFLOW_PODS = k8s.LabelSelector(match_expressions=[k8s.LabelSelectorRequirement(
+    key="workflows.argoproj.io/workflow", operator="Exists")])
 TEAM_READABLE = (
     ("", ["pods", "pods/log", "events", "services", "configmaps", "serviceaccounts", "persistentvolumeclaims"]),
     ("apps", ["deployments", "replicasets"]),
@@ -60,7 +72,7 @@ class TenancyChart(SystemChart):
         for component in self.components:
             workload = ctx.workload(component)
             k8s.KubeServiceAccount(self, f"sa-{component}", automount_service_account_token=False,
-                                   metadata=k8s.ObjectMeta(name=workload,
+                                   metadata=k8s.ObjectMeta(name=workload, annotations=object_store_annotations(ctx),
                                                            labels=ctx.workload_labels(workload, component)))
         self._team_access()
         self._quota()
@@ -78,67 +90,98 @@ class TenancyChart(SystemChart):
 
     # --- quota ----------------------------------------------------------------------------------------------------
 
-    def _peak_pods(self) -> list[tuple[int, Resources]]:
-        """(how many pods at most, each pod's resources) for every workload of the system."""
+    def _peak_pods(self) -> list[tuple[int, Resources, bool]]:
+        """(how many pods at most, each pod's resources, whether it has /dev/shm) for every workload of the
+        system."""
         spec = self.ctx.system.spec
         pods = []
         if spec.serving is not None:
             s = spec.serving
             replicas = s.replicas.upper * (2 if s.canary else 1) + math.ceil(s.replicas.upper * SURGE)
-            pods.append((replicas, s.resources.model_copy(update={"gpu": s.gpu})))
+            pods.append((replicas, s.resources.model_copy(update={"gpu": s.gpu}), needs_shared_memory(s.gpu)))
         if spec.training is not None:
-            pods.append((spec.training.workers, spec.training.resources))
+            t = spec.training
+            pods.append((t.workers, t.resources, needs_shared_memory(t.resources.gpu, t.workers > 1)))
         if spec.monitoring.drift is not None:
-            pods.append((1, spec.monitoring.drift.resources))
+            pods.append((1, spec.monitoring.drift.resources, False))
         if spec.pipeline is not None:  # its train step is training's pods; the other steps may overlap in a DAG
-            pods += [(1, step.resources or STEP_RESOURCES) for step in spec.pipeline.steps
+            steps = [step.resources or STEP_RESOURCES for step in spec.pipeline.steps
                      if step.kind is not StepKind.train]
+            pods += [(1, r, needs_shared_memory(r.gpu)) for r in steps]
             if spec.pipeline.triggers.on_drift:
-                pods.append((1, STEP_RESOURCES))
+                pods.append((1, STEP_RESOURCES, False))
         return pods
 
+    def _serving_sidecars(self) -> int:
+        """How many queue-proxy containers run at the serving peak (one per Knative revision pod)."""
+        if self.ctx.system.spec.serving is None or not self._knative_serving():
+            return 0
+        return self._peak_pods()[0][0]
+
     def _quota(self) -> None:
-        peak = self._peak_pods()
-        cpu = sum((n * cpu_cores(r.cpu) for n, r in peak), ALLOWANCE_CPU)
-        memory = sum((n * memory_bytes(r.memory) for n, r in peak), ALLOWANCE_MEMORY)
-        hard = {f"{kind}.{resource}": k8s.Quantity.from_string(value)
-                for kind in ("requests", "limits")
-                for resource, value in (("cpu", _cores(cpu)), ("memory", _mebibytes(memory)))}
+        peak = [(n, container_resources(r, shm), r.gpu) for n, r, shm in self._peak_pods()]
+        injected = {"cpu": INJECTED_DEFAULT_CPU, "memory": INJECTED_DEFAULT_MEMORY,
+                    "ephemeral-storage": INJECTED_DEFAULT_EPHEMERAL}
+        allowance = {resource: ALLOWANCE_PODS * _amount(resource, value) for resource, value in injected.items()}
+        # Knative gives queue-proxy a CPU request only (pkg/deployment/config.go defaultConfig:
+        # QueueSidecarCPURequest 25m; the other defaults need the queueproxy.resource-defaults feature, queue.go):
+        # the LimitRange below fills in the rest.
+        sidecars = self._serving_sidecars()
+        hard = {}
+        for resource, value in injected.items():
+            total = sum((n * _amount(resource, q[resource]) for n, q, _ in peak), allowance[resource])
+            request = QUEUE_PROXY_CPU_REQUEST if resource == "cpu" else value
+            for kind, sidecar in (("requests", request), ("limits", value)):
+                hard[f"{kind}.{resource}"] = _quantity(resource, total + sidecars * _amount(resource, sidecar))
         gpus: dict[str, int] = {}
-        for n, r in peak:
-            if r.gpu is not None and not r.gpu.dra:  # DRA devices are not counted by quota on resource names
-                gpus[gpu_resource(r.gpu)] = gpus.get(gpu_resource(r.gpu), 0) + n * gpu_count(r.gpu)
+        for n, _, gpu in peak:
+            if gpu is not None and not gpu.dra:  # DRA devices are counted by device class, not resource name
+                gpus[gpu_resource(gpu)] = gpus.get(gpu_resource(gpu), 0) + n * gpu_count(gpu)
         hard.update({f"requests.{resource}": k8s.Quantity.from_number(n) for resource, n in sorted(gpus.items())})
-        hard["pods"] = k8s.Quantity.from_number(sum(n for n, _ in peak) + ALLOWANCE_PODS)
+        hard["pods"] = k8s.Quantity.from_number(sum(n for n, _, _ in peak) + ALLOWANCE_PODS)
         k8s.KubeResourceQuota(self, "quota", metadata=k8s.ObjectMeta(name=self.ctx.name),
-                              spec=k8s.ResourceQuotaSpec(hard=hard))
-        largest_cpu = max((cpu_cores(r.cpu) for _, r in peak), default=cpu_cores(INJECTED_DEFAULT_CPU))
-        largest_memory = max((memory_bytes(r.memory) for _, r in peak), default=memory_bytes(INJECTED_DEFAULT_MEMORY))
-        defaults = {"cpu": k8s.Quantity.from_string(INJECTED_DEFAULT_CPU),
-                    "memory": k8s.Quantity.from_string(INJECTED_DEFAULT_MEMORY)}
+                              spec=k8s.ResourceQuotaSpec(hard=dict(sorted(hard.items()))))
+        largest = {resource: _quantity(resource, max((_amount(resource, q[resource]) for _, q, _ in peak),
+                                                      default=_amount(resource, value)))
+                   for resource, value in injected.items()}
+        defaults = {resource: k8s.Quantity.from_string(value) for resource, value in injected.items()}
         k8s.KubeLimitRange(self, "limits", metadata=k8s.ObjectMeta(name=self.ctx.name), spec=k8s.LimitRangeSpec(
-            limits=[k8s.LimitRangeItem(type="Container", default=defaults, default_request=defaults, max={
-                "cpu": k8s.Quantity.from_string(_cores(largest_cpu)),
-                "memory": k8s.Quantity.from_string(_mebibytes(largest_memory))})]))
+            limits=[k8s.LimitRangeItem(type="Container", default=defaults, default_request=defaults, max=largest)]))
 
     # --- network --------------------------------------------------------------------------------------------------
 
-    def _policy(self, id: str, pods: dict[str, str], ingress: list[k8s.NetworkPolicyIngressRule] | None = None,
+    def _policy(self, id: str, pods: dict[str, str] | k8s.LabelSelector,
+                ingress: list[k8s.NetworkPolicyIngressRule] | None = None,
                 egress: list[k8s.NetworkPolicyEgressRule] | None = None) -> None:
         types = (["Ingress"] if ingress is not None else []) + (["Egress"] if egress is not None else [])
         k8s.KubeNetworkPolicy(self, id, metadata=k8s.ObjectMeta(name=f"{self.ctx.name}-{id}"),
-                              spec=k8s.NetworkPolicySpec(pod_selector=k8s.LabelSelector(match_labels=pods or None),
+                              spec=k8s.NetworkPolicySpec(pod_selector=pods if isinstance(pods, k8s.LabelSelector)
+                                                         else k8s.LabelSelector(match_labels=pods or None),
                                                          policy_types=types, ingress=ingress, egress=egress))
 
     def _network_policies(self) -> None:
         spec, environment = self.ctx.system.spec, self.ctx.system.environment.spec
+        network = environment.network
         everyone: dict[str, str] = {}
         self._policy("default-deny", everyone, ingress=[], egress=[])
+        dns = [_peer_namespace("kube-system", {"k8s-app": "kube-dns"})]
+        if network.node_local_dns:  # the node's cache answers on its own address, outside any namespace
+            dns.append(_peer_cidr(NODE_LOCAL_DNS))
         self._policy("allow-dns", everyone, egress=[k8s.NetworkPolicyEgressRule(
-            to=[_peer_namespace("kube-system", {"k8s-app": "kube-dns"})],
-            ports=[_port(53, "UDP"), _port(53, "TCP")])])
-        self._policy("allow-https-egress", everyone, egress=[k8s.NetworkPolicyEgressRule(
-            ports=[_port(443), _port(6443)])])  # 6443: API servers, for the training launcher
+            to=dns, ports=[_port(53, "UDP"), _port(53, "TCP")])])
+        # Only Argo Workflows' pods mount a token (their executor reports results through the API); the controller
+        # labels every pod it creates with the workflow's name (workflow/controller/workflowpod.go, argo-workflows
+        # f016ad89eb), which no other pod carries.
+        api_server = [_peer_cidr(cidr) for cidr in network.api_server] or None
+        self._policy("allow-api-server", WORKFLOW_PODS, egress=[k8s.NetworkPolicyEgressRule(
+            to=api_server, ports=[_port(443), _port(6443)])])
+        if network.egress_allow_list:
+            self._policy("allow-egress", everyone, egress=[
+                k8s.NetworkPolicyEgressRule(to=[_peer_cidr(d.cidr)], ports=[_port(p) for p in d.ports])
+                for d in network.egress_allow_list])
+        if self.ctx.platform.object_store.identity == "pod-identity":
+            self._policy("allow-pod-identity-agent", everyone, egress=[k8s.NetworkPolicyEgressRule(
+                to=[_peer_cidr(POD_IDENTITY_AGENT)], ports=[_port(80)])])
         if spec.training is not None and spec.training.workers > 1:
             peers = self.ctx.selector(self.ctx.workload("training"))
             peer = [k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=peers))]
@@ -152,19 +195,44 @@ class TenancyChart(SystemChart):
         if spec.serving is None:
             return
         serving = self.ctx.serving_selector()
-        port = [_port(spec.serving.port)]
+        # Under Knative every request enters the pod through queue-proxy; elsewhere through the serving port.
+        data = ([_port(QUEUE_PROXY_HTTP), _port(QUEUE_PROXY_H2C)] if self._knative_serving()
+                else [_port(spec.serving.port)])
         callers = [_peer_namespace(c.namespace, c.pod_selector) for c in spec.serving.allowed_callers]
         if callers:
-            self._policy("allow-callers", serving, ingress=[k8s.NetworkPolicyIngressRule(from_=callers, ports=port)])
+            self._policy("allow-callers", serving, ingress=[k8s.NetworkPolicyIngressRule(from_=callers, ports=data)])
+        # Prometheus scrapes the model server's own port (the PodMonitor's or ServiceMonitor's), past queue-proxy.
+        prometheus = _peer_namespace(environment.monitoring.namespace, self.ctx.platform.prometheus.pod_selector)
         self._policy("allow-prometheus", serving, ingress=[k8s.NetworkPolicyIngressRule(
-            from_=[_peer_namespace(environment.monitoring.namespace)], ports=port)])
+            from_=[prometheus], ports=[_port(spec.serving.port)])])
         if spec.serving.ingress is not None:
             self._policy("allow-ingress-controller", serving, ingress=[k8s.NetworkPolicyIngressRule(
-                from_=[_peer_namespace(environment.ingress.controller_namespace)], ports=port)])
+                from_=[_peer_namespace(environment.ingress.controller_namespace)], ports=data)])
+        if self._knative_serving():
+            knative = self.ctx.platform.kserve.knative
+            system = _peer_namespace(knative.system_namespace)
+            self._policy("allow-knative", serving, ingress=[
+                # the activator (system namespace) and the gateway proxy requests to queue-proxy
+                k8s.NetworkPolicyIngressRule(from_=[system, _peer_namespace(knative.gateway_namespace)], ports=data),
+                # the autoscaler scrapes queue-proxy's request metrics
+                k8s.NetworkPolicyIngressRule(from_=[system], ports=[_port(QUEUE_PROXY_AUTOSCALER_METRICS)])])
         kafka = spec.serving.autoscaling.kafka
         if spec.serving.autoscaling.metric is ScaleMetric.kafka_lag and kafka is not None:
             brokers = sorted(kafka.bootstrap_servers.split(","))  # the environment's, as merge checked
             self._policy("allow-kafka", serving, egress=[_broker_egress(broker) for broker in brokers])
+
+    def _knative_serving(self) -> bool:
+        """Whether the serving pods are Knative revisions (KServe in Knative mode), with queue-proxy beside them."""
+        return (self.ctx.system.spec.serving.runtime is Runtime.kserve
+                and self.ctx.platform.kserve.deployment_mode == "Knative")
+
+
+def object_store_annotations(ctx: RenderContext) -> dict[str, str] | None:
+    """The annotation that gives a ServiceAccount's pods their object-store role (IRSA, GKE Workload Identity), for
+    the pods that read data or models; EKS Pod Identity needs none (its associations live outside the cluster)."""
+    store = ctx.platform.object_store
+    key = ROLE_ANNOTATIONS.get(store.identity)
+    return {key: store.role.replace("{system}", ctx.name)} if key else None
 
 
 def _broker_egress(broker: str) -> k8s.NetworkPolicyEgressRule:
@@ -176,7 +244,7 @@ def _broker_egress(broker: str) -> k8s.NetworkPolicyEgressRule:
     if namespace is not None:
         to = [_peer_namespace(namespace)]
     elif _is_ip(host):
-        to = [k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=str(ipaddress.ip_network(host))))]
+        to = [_peer_cidr(str(ipaddress.ip_network(host)))]
     else:
         to = None
     return k8s.NetworkPolicyEgressRule(to=to, ports=[_port(int(port))])
@@ -190,6 +258,10 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _peer_cidr(cidr: str) -> k8s.NetworkPolicyPeer:
+    return k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=cidr))
+
+
 def _peer_namespace(namespace: str, pods: dict[str, str] | None = None) -> k8s.NetworkPolicyPeer:
     return k8s.NetworkPolicyPeer(
         namespace_selector=k8s.LabelSelector(match_labels={"kubernetes.io/metadata.name": namespace}),
@@ -200,10 +272,13 @@ def _port(number: int, protocol: str = "TCP") -> k8s.NetworkPolicyPort:
     return k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(number), protocol=protocol)
 
 
+def _amount(resource: str, value: str) -> Decimal | int:
+    return cpu_cores(value) if resource == "cpu" else memory_bytes(value)
+
+
+def _quantity(resource: str, amount: Decimal | int) -> k8s.Quantity:
+    return k8s.Quantity.from_string(_cores(amount) if resource == "cpu" else mebibytes(amount))
+
+
 def _cores(cores: Decimal) -> str:
     return str(int(cores)) if cores == int(cores) else f"{math.ceil(cores * 1000)}m"
-
-
-def _mebibytes(size: int) -> str:
-    mebibytes = math.ceil(size / (1 << 20))
-    return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"

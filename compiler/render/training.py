@@ -65,7 +65,8 @@ class TrainingChart(SystemChart):
         labels = {**self.ctx.selector(self.workload), **self.ctx.workload_labels(self.workload, COMPONENT)}
         spec = pod_spec(self._containers(container_name), self.ctx.system.environment.spec,
                         service_account=self.workload, restart_policy=restart_policy,
-                        priority_class=self.training.priority, workload=self.workload)
+                        priority_class=self.training.priority, workload=self.workload,
+                        distributed=self.training.workers > 1)
         return template(labels, spec)
 
     def _job_spec(self) -> k8s.JobSpec:

@@ -91,20 +91,27 @@ def test_the_team_may_read_but_never_secrets(compiled: dict[str, dict]) -> None:
 
 
 def test_quota_is_sized_from_the_spec(compiled: dict[str, dict]) -> None:
-    # recommender, prod: serving 5 replicas x2 for the canary + 2 surge = 12 pods of 2 CPU / 4Gi / 1 T4 share;
-    # training 4 workers of 8 CPU / 32Gi / 1 A100; drift 500m / 1Gi; the pipeline's three other steps and its drift
-    # trigger, 1 CPU / 2Gi each; allowance 1 CPU / 1Gi / 4 pods.
+    # recommender, prod (KServe in Knative mode): serving 5 replicas x2 for the canary + 2 surge = 12 pods of 2 CPU /
+    # 4Gi + 2Gi /dev/shm (a GPU pod) / 1 T4 share, each beside a queue-proxy (25m CPU requested; the LimitRange
+    # fills in 250m / 256Mi); training 4 workers of 8 CPU / 32Gi + 2Gi /dev/shm / 1 A100; drift 500m / 1Gi; the
+    # pipeline's three other steps and its drift trigger, 1 CPU / 2Gi each; every compiler-written pod 5Gi of disk
+    # (1Gi /tmp, 4Gi cache); allowance 4 pods of the LimitRange's 250m / 256Mi / 1Gi.
     hard = compiled["prod/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]
-    assert hard == {"requests.cpu": "61500m", "limits.cpu": "61500m",  # 24 + 32 + 0.5 + 4 + 1
-                    "requests.memory": "186Gi", "limits.memory": "186Gi",  # 48 + 128 + 1 + 8 + 1
+    assert hard == {"requests.cpu": "61800m", "limits.cpu": "64500m",  # 24 + 32 + 0.5 + 4 + 1, + 12 x 25m | 250m
+                    "requests.memory": "221Gi", "limits.memory": "221Gi",  # 72 + 136 + 1 + 8 + 1 + 12 x 256Mi
+                    "requests.ephemeral-storage": "121Gi", "limits.ephemeral-storage": "121Gi",  # 21 x 5 + 4 + 12
                     "requests.nvidia.com/gpu": 16, "pods": 25}
+    # dev runs KServe's Standard mode: no queue-proxy, so requests equal limits
+    dev = compiled["dev/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]
+    assert dev["requests.cpu"] == dev["limits.cpu"] and dev["requests.memory"] == dev["limits.memory"]
     # support-assistant, prod: MIG slices are counted on their own resource; DRA devices are not quota resources
     hard = compiled["prod/support-assistant/resourcequota-support-assistant.yaml"]["spec"]["hard"]
     assert hard["requests.nvidia.com/mig-3g.40gb"] == 8 + 2  # 8 replicas + 2 surge
     assert "requests.nvidia.com/gpu" not in hard
     limits = compiled["prod/recommender/limitrange-recommender.yaml"]["spec"]["limits"][0]
-    assert limits["default"] == limits["defaultRequest"] == {"cpu": "250m", "memory": "256Mi"}
-    assert limits["max"] == {"cpu": "8", "memory": "32Gi"}
+    assert limits["default"] == limits["defaultRequest"] == {"cpu": "250m", "memory": "256Mi",
+                                                              "ephemeral-storage": "1Gi"}
+    assert limits["max"] == {"cpu": "8", "memory": "34Gi", "ephemeral-storage": "5Gi"}
 
 
 def test_network_is_default_deny_with_named_exceptions(compiled: dict[str, dict]) -> None:
@@ -113,10 +120,8 @@ def test_network_is_default_deny_with_named_exceptions(compiled: dict[str, dict]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
     callers = policies["recommender-allow-callers"]["spec"]
     assert callers["podSelector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "recommender"}}
-    assert callers["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "storefront"}}}], "ports": [{"port": 8080, "protocol": "TCP"}]}]
-    prometheus = policies["recommender-allow-prometheus"]["spec"]["ingress"][0]["from"][0]
-    assert prometheus["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+    assert callers["ingress"][0]["from"] == [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "storefront"}}}]
     assert "recommender-allow-ingress-controller" in policies
     peers = policies["recommender-allow-training-peers"]["spec"]
     assert peers["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "recommender-train"
@@ -125,6 +130,170 @@ def test_network_is_default_deny_with_named_exceptions(compiled: dict[str, dict]
     assert kafka["egress"] == [{"ports": [{"port": 9092, "protocol": "TCP"}], "to": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "streaming"}}}]}]
     assert "fraud-scorer-allow-ingress-controller" not in _kinds(compiled, "prod", "fraud-scorer", "NetworkPolicy")
+
+
+def _namespace(name: str) -> dict:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def _ports(*numbers: int) -> list[dict]:
+    return [{"port": n, "protocol": "TCP"} for n in numbers]
+
+
+def test_knative_serving_pods_admit_the_activator_gateway_and_autoscaler(compiled: dict[str, dict]) -> None:
+    """Under Knative, requests reach the pod on queue-proxy's 8012 (h2c 8013) from the activator and the gateway,
+    and the autoscaler scrapes 9090; callers and the ingress controller come in on those ports too. Prometheus
+    scrapes the model server's own port. Under KServe's Standard mode (dev) the serving port is the data path."""
+    policies = _kinds(compiled, "prod", "recommender", "NetworkPolicy")
+    assert policies["recommender-allow-knative"]["spec"]["ingress"] == [
+        {"from": [_namespace("knative-serving"), _namespace("istio-system")], "ports": _ports(8012, 8013)},
+        {"from": [_namespace("knative-serving")], "ports": _ports(9090)}]
+    assert policies["recommender-allow-callers"]["spec"]["ingress"][0]["ports"] == _ports(8012, 8013)
+    assert policies["recommender-allow-ingress-controller"]["spec"]["ingress"][0]["ports"] == _ports(8012, 8013)
+    assert policies["recommender-allow-prometheus"]["spec"]["ingress"][0]["ports"] == _ports(8080)
+    dev = _kinds(compiled, "dev", "recommender", "NetworkPolicy")
+    assert "recommender-allow-knative" not in dev
+    assert dev["recommender-allow-callers"]["spec"]["ingress"][0]["ports"] == _ports(8080)
+    # a Deployment has no queue-proxy, whatever KServe's mode
+    assert "fraud-scorer-allow-knative" not in _kinds(compiled, "prod", "fraud-scorer", "NetworkPolicy")
+
+
+def test_prometheus_ingress_comes_from_the_prometheus_pods_only(compiled: dict[str, dict]) -> None:
+    policy = _kinds(compiled, "prod", "recommender", "NetworkPolicy")["recommender-allow-prometheus"]["spec"]
+    assert policy["ingress"][0]["from"] == [{**_namespace("monitoring"), "podSelector": {"matchLabels": {
+        "app.kubernetes.io/name": "prometheus"}}}]
+
+
+def test_egress_is_open_to_no_address_beyond_the_environments_list(compiled: dict[str, dict]) -> None:
+    """No pod may send HTTPS anywhere: the API server is reachable only from Argo's workflow pods (their executor
+    holds a token), everything else only at the environment's egressAllowList."""
+    policies = {p: o for p, o in compiled.items() if o["kind"] == "NetworkPolicy"}
+    open_to_all = {p for p, o in policies.items() for rule in o["spec"].get("egress", [])
+                   if "to" not in rule and "-allow-api-server" not in p and "-allow-kafka" not in p}
+    assert open_to_all == set()
+    api = policies["prod/recommender/networkpolicy-recommender-allow-api-server.yaml"]["spec"]
+    assert api["podSelector"] == {"matchExpressions": [{"key": "workflows.argoproj.io/workflow",
+                                                        "operator": "Exists"}]}
+    assert api["egress"] == [{"ports": _ports(443, 6443)}]  # prod names no API server addresses
+    allowed = policies["prod/recommender/networkpolicy-recommender-allow-egress.yaml"]["spec"]
+    assert allowed["podSelector"] == {}
+    assert allowed["egress"] == [{"to": [{"ipBlock": {"cidr": "10.0.64.0/20"}}], "ports": _ports(443)}]
+    dns = policies["prod/recommender/networkpolicy-recommender-allow-dns.yaml"]["spec"]["egress"][0]["to"]
+    assert dns == [{**_namespace("kube-system"), "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+
+
+def test_egress_settings_of_the_environment(repo: Path) -> None:
+    """API server addresses narrow the workflow pods' egress; NodeLocal DNSCache's address joins the DNS rule;
+    EKS Pod Identity opens its node agent; without an allow-list there is no egress rule for it at all."""
+    edit(repo, "environments/prod.yaml", "  egressAllowList: [{cidr: 10.0.64.0/20, ports: [443]}]\n",
+         "  apiServer: [172.20.0.1/32, 10.0.0.0/24]\n  nodeLocalDns: true\n")
+    edit(repo, "environments/prod.yaml",
+         '    identity: irsa\n    role: "arn:aws:iam::123456789012:role/ml-{system}-prod"\n',
+         "    identity: pod-identity\n")
+    assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
+    out = repo / "generated" / "prod" / "recommender"
+    api = yaml.load(out / "networkpolicy-recommender-allow-api-server.yaml")["spec"]
+    assert api["egress"] == [{"to": [{"ipBlock": {"cidr": "172.20.0.1/32"}}, {"ipBlock": {"cidr": "10.0.0.0/24"}}],
+                              "ports": _ports(443, 6443)}]
+    dns = yaml.load(out / "networkpolicy-recommender-allow-dns.yaml")["spec"]["egress"][0]["to"]
+    assert dns[1] == {"ipBlock": {"cidr": "169.254.20.10/32"}}
+    agent = yaml.load(out / "networkpolicy-recommender-allow-pod-identity-agent.yaml")["spec"]
+    assert agent["egress"] == [{"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": _ports(80)}]
+    assert not (out / "networkpolicy-recommender-allow-egress.yaml").exists()
+    account = yaml.load(out / "serviceaccount-recommender.yaml")
+    assert "eks.amazonaws.com/role-arn" not in account["metadata"]["annotations"]  # associations live in EKS
+
+
+def test_a_cidr_that_is_not_a_network_is_refused(repo: Path) -> None:
+    edit(repo, "environments/prod.yaml", "cidr: 10.0.64.0/20", "cidr: 10.0.64.1/20")
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2
+    assert "environments/prod.yaml:" in result.stderr and "network.egressAllowList[0].cidr" in result.stderr
+
+
+def _volumes(pod: dict) -> dict[str, dict]:
+    return {v["name"]: v for v in pod.get("volumes", [])}
+
+
+def test_ml_pods_have_a_sized_cache_and_gpu_pods_a_memory_backed_dev_shm(compiled: dict[str, dict]) -> None:
+    isvc = compiled["prod/recommender/inferenceservice-recommender.yaml"]["spec"]["predictor"]
+    model = (isvc.get("containers") or [isvc.get("model")])[0]
+    assert _volumes(isvc)["devshm"] == {"name": "devshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}}
+    assert _volumes(isvc)["cache"] == {"name": "cache", "emptyDir": {"sizeLimit": "4Gi"}}
+    assert {"name": "devshm", "mountPath": "/dev/shm"} in model["volumeMounts"]
+    assert {"name": "cache", "mountPath": "/var/cache/mlgitops"} in model["volumeMounts"]
+    # /dev/shm's pages are the container's memory: 4Gi for the process, 2Gi for /dev/shm
+    assert model["resources"]["limits"]["memory"] == model["resources"]["requests"]["memory"] == "6Gi"
+    assert model["resources"]["limits"]["ephemeral-storage"] == "5Gi"  # 1Gi /tmp + 4Gi cache
+    env = {e["name"]: e["value"] for e in model["env"]}
+    assert {k: env[k] for k in ("HOME", "XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "TRITON_CACHE_DIR")} == {
+        "HOME": "/var/cache/mlgitops", "XDG_CACHE_HOME": "/var/cache/mlgitops",
+        "HF_HOME": "/var/cache/mlgitops/huggingface", "TORCH_HOME": "/var/cache/mlgitops/torch",
+        "TRITON_CACHE_DIR": "/var/cache/mlgitops/triton"}
+    # a CPU pod of one worker: the cache, but no /dev/shm, and its memory as the spec says
+    deployment = compiled["prod/fraud-scorer/deployment-fraud-scorer.yaml"]["spec"]["template"]["spec"]
+    assert "devshm" not in _volumes(deployment) and "cache" in _volumes(deployment)
+    assert "/dev/shm" not in {m["mountPath"] for m in deployment["containers"][0]["volumeMounts"]}
+    pods = [pod for path, obj in compiled.items() for pod in pod_specs(obj)]
+    assert all("cache" in _volumes(pod) or "volumes" not in pod for pod in pods)
+
+
+def test_distributed_cpu_training_gets_dev_shm(repo: Path) -> None:
+    """NCCL and gloo exchange tensors through /dev/shm between the processes of a node, GPUs or not."""
+    edit(repo, "spec/fraud-scorer.yaml", "  resources: {cpu: \"16\", memory: 64Gi}\n",
+         "  resources: {cpu: \"16\", memory: 64Gi}\n  workers: 2\n")
+    assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
+    out = repo / "generated" / "prod" / "fraud-scorer"
+    trainers = [pod for path in out.glob("*.yaml") for pod in pod_specs(yaml.load(path))
+                if any(c.get("image") == "registry.example.com/fraud/train:3.2.0" for c in pod["containers"])]
+    assert trainers and all(_volumes(pod)["devshm"]["emptyDir"]["medium"] == "Memory" for pod in trainers)
+    assert {pod["containers"][0]["resources"]["limits"]["memory"] for pod in trainers} == {"66Gi"}  # 64Gi + 2Gi
+
+
+def test_external_secrets_are_retained_in_prod_only(compiled: dict[str, dict]) -> None:
+    """ESO deletes the Secret when the provider loses the secret under Delete; prod keeps it (Retain), so a Vault
+    mistake does not take the credentials away from running pods."""
+    name = "recommender/externalsecret-feature-store-credentials.yaml"
+    assert compiled[f"prod/{name}"]["spec"]["target"]["deletionPolicy"] == "Retain"
+    assert compiled[f"staging/{name}"]["spec"]["target"]["deletionPolicy"] == "Delete"
+    assert compiled[f"dev/{name}"]["spec"]["target"]["deletionPolicy"] == "Delete"
+
+
+def test_service_accounts_that_read_data_or_models_carry_the_object_store_role(compiled: dict[str, dict]) -> None:
+    accounts = _kinds(compiled, "prod", "recommender", "ServiceAccount")
+    role = "arn:aws:iam::123456789012:role/ml-recommender-prod"
+    readers = {name for name, a in accounts.items()
+               if a["metadata"].get("annotations", {}).get("eks.amazonaws.com/role-arn") == role}
+    assert readers == {"recommender", "recommender-train", "recommender-drift", "recommender-pipeline"}
+
+
+def test_gke_workload_identity_annotates_the_google_service_account(repo: Path) -> None:
+    edit(repo, "environments/prod.yaml",
+         '    identity: irsa\n    role: "arn:aws:iam::123456789012:role/ml-{system}-prod"\n',
+         '    identity: workload-identity\n    role: "ml-{system}@example-prod.iam.gserviceaccount.com"\n')
+    edit(repo, "spec/support-assistant.yaml", "s3://support-corpus/", "gs://support-corpus/")
+    assert run_cli(repo, "compile", "--offline", "--env", "prod", "spec/support-assistant.yaml").exit_code == 0
+    account = yaml.load(repo / "generated/prod/support-assistant/serviceaccount-support-assistant-train.yaml")
+    assert account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"] == (
+        "ml-support-assistant@example-prod.iam.gserviceaccount.com")
+
+
+def test_object_store_data_without_credentials_is_an_error_at_its_line(repo: Path) -> None:
+    edit(repo, "environments/prod.yaml",
+         '    identity: irsa\n    role: "arn:aws:iam::123456789012:role/ml-{system}-prod"\n', "    identity: none\n")
+    result = run_cli(repo, "validate", "spec/support-assistant.yaml")
+    assert result.exit_code == 2
+    assert ("spec/support-assistant.yaml:32:29: training.data[0].uri: s3:// data needs object-store credentials, but "
+            "environment 'prod' (environments/prod.yaml) declares platform.objectStore.identity none; to fix this, "
+            "declare irsa or pod-identity there [E210]") in result.stderr
+    assert "environment 'staging'" not in result.stderr
+
+
+def test_a_role_mechanism_needs_its_role(repo: Path) -> None:
+    edit(repo, "environments/prod.yaml", '    role: "arn:aws:iam::123456789012:role/ml-{system}-prod"\n', "")
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2
+    assert "identity irsa needs the role its ServiceAccounts assume" in result.stderr
 
 
 def test_ingress_terminates_tls_in_front_of_the_serving_service(compiled: dict[str, dict]) -> None:

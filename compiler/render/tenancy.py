@@ -1,16 +1,24 @@
 """Tenancy chart: who runs as what, who may look, how much the namespace may use, and who may talk to whom.
 
-- a ServiceAccount per workload (serving, training, drift check), with no API token mounted;
+- a ServiceAccount per workload (serving, training, drift check), with no API token mounted, annotated with the
+  environment's object-store role (`platform.objectStore`: IRSA or GKE Workload Identity) since each reads data or
+  models;
 - a read-only Role for the owning team (pods, logs, events, workloads and their custom resources; never Secrets),
   bound to the Group named after the team (the identity provider's group for it);
 - a ResourceQuota sized from the spec: every pod the system can run at its peak — serving at max replicas (twice
-  during a canary) plus the rolling-update surge, every training worker, the drift check — plus an allowance for
-  operator-injected pods (Argo, KServe, Kueue); and a LimitRange that gives such injected containers defaults;
-- NetworkPolicies: deny all ingress and egress, then allow DNS, HTTPS egress (object storage, registries, the model
-  registry, Vault), the environment's Kafka brokers (their ports, and their namespace or address) when scaling on
-  Kafka, traffic between a distributed training job's pods, the drift check's
-  push to the Pushgateway, and ingress to the serving pods from `allowedCallers`, from Prometheus, and from the
-  ingress controller when there is an Ingress.
+  during a canary) plus the rolling-update surge, every training worker, the drift check — each with what pods.py
+  gives it (/dev/shm's memory, its /tmp and cache on disk), Knative's queue-proxy beside each serving pod in KServe's
+  Knative mode, plus an allowance for operator-injected pods (Argo, KServe, Kueue); and a LimitRange that gives
+  injected containers defaults (queue-proxy's included: Knative sets only its CPU request);
+- NetworkPolicies: deny all ingress and egress, then allow DNS (and NodeLocal DNSCache where the environment has
+  it); the API server for Argo's workflow pods only, the only pods with a token; the environment's
+  `network.egressAllowList` (object store, the model registry), nothing beyond it; the EKS Pod Identity agent when
+  that is the object-store identity; the environment's Kafka brokers (their ports, and their namespace or address)
+  when scaling on Kafka; traffic between a distributed training job's pods; the drift check's push to the
+  Pushgateway; and ingress to the serving pods from `allowedCallers`, from the Prometheus pods, from the ingress
+  controller when there is an Ingress, and, under Knative, from the activator, the gateway and the autoscaler. The
+  callers, the ingress controller and Knative reach a Knative revision's pod on queue-proxy's ports, any other
+  serving pod on its serving port; Prometheus scrapes the serving port in both.
 """
 
 from __future__ import annotations
@@ -135,7 +143,9 @@ class TenancyChart(SystemChart):
                 hard[f"{kind}.{resource}"] = _quantity(resource, total + sidecars * _amount(resource, sidecar))
         gpus: dict[str, int] = {}
         for n, _, gpu in peak:
-            if gpu is not None and not gpu.dra:  # DRA devices are counted by device class, not resource name
+            # DRA devices are counted by device class (`<class>.deviceclass.resource.k8s.io/devices`): gpu.py's
+            # quota entries of a request take this loop's place once gpu.py has them
+            if gpu is not None and not gpu.dra:
                 gpus[gpu_resource(gpu)] = gpus.get(gpu_resource(gpu), 0) + n * gpu_count(gpu)
         hard.update({f"requests.{resource}": k8s.Quantity.from_number(n) for resource, n in sorted(gpus.items())})
         hard["pods"] = k8s.Quantity.from_number(sum(n for n, _, _ in peak) + ALLOWANCE_PODS)

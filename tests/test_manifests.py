@@ -90,7 +90,8 @@ def test_kserve_serving(compiled: dict[str, dict]) -> None:
     assert predictor["canaryTrafficPercent"] == 10
     assert predictor["model"]["modelFormat"] == {"name": "pytorch"}
     assert predictor["model"]["storageUri"] == "s3://ml-models/recsys-ranker/2"  # the version the alias pinned
-    assert predictor["model"]["resources"]["limits"] == {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": 1}
+    assert predictor["model"]["resources"]["limits"] == {  # 4Gi + 2Gi /dev/shm; 1Gi /tmp + 4Gi cache
+        "cpu": "2", "memory": "6Gi", "ephemeral-storage": "5Gi", "nvidia.com/gpu": 1}
     # the environment's product table gives the GPU Feature Discovery label; time-slicing selects shared nodes
     assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4",
                                          "nvidia.com/gpu.sharing-strategy": "time-slicing"}

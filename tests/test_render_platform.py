@@ -198,7 +198,8 @@ def test_egress_settings_of_the_environment(repo: Path) -> None:
     dns = yaml.load(out / "networkpolicy-recommender-allow-dns.yaml")["spec"]["egress"][0]["to"]
     assert dns[1] == {"ipBlock": {"cidr": "169.254.20.10/32"}}
     agent = yaml.load(out / "networkpolicy-recommender-allow-pod-identity-agent.yaml")["spec"]
-    assert agent["egress"] == [{"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": _ports(80)}]
+    assert agent["egress"] == [{"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}},
+                                       {"ipBlock": {"cidr": "fd00:ec2::23/128"}}], "ports": _ports(80)}]
     assert not (out / "networkpolicy-recommender-allow-egress.yaml").exists()
     account = yaml.load(out / "serviceaccount-recommender.yaml")
     assert "eks.amazonaws.com/role-arn" not in account["metadata"]["annotations"]  # associations live in EKS

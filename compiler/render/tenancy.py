@@ -51,7 +51,8 @@ SURGE = 0.25  # the Deployment's maxSurge
 # 98e5ef90aa).
 QUEUE_PROXY_HTTP, QUEUE_PROXY_H2C, QUEUE_PROXY_AUTOSCALER_METRICS = 8012, 8013, 9090
 NODE_LOCAL_DNS = "169.254.20.10/32"  # NodeLocal DNSCache's link-local address (its documented default)
-POD_IDENTITY_AGENT = "169.254.170.23/32"  # the EKS Pod Identity agent, on every node, port 80
+# The EKS Pod Identity agent on every node, on port 80 (AWS EKS user guide, "Set up the Amazon EKS Pod Identity Agent")
+POD_IDENTITY_AGENT = ("169.254.170.23/32", "fd00:ec2::23/128")
 WORKFLOW_PODS = k8s.LabelSelector(match_expressions=[k8s.LabelSelectorRequirement(
     key="workflows.argoproj.io/workflow", operator="Exists")])
 TEAM_READABLE = (
@@ -105,8 +106,8 @@ class TenancyChart(SystemChart):
         pods = []
         if spec.serving is not None:
             s = spec.serving
-            replicas = s.replicas.upper * (2 if s.canary else 1) + math.ceil(s.replicas.upper * SURGE)
-            pods.append((replicas, s.resources.model_copy(update={"gpu": s.gpu}), needs_shared_memory(s.gpu)))
+            pods.append((self._serving_peak(), s.resources.model_copy(update={"gpu": s.gpu}),
+                         needs_shared_memory(s.gpu)))
         if spec.training is not None:
             t = spec.training
             pods.append((t.workers, t.resources, needs_shared_memory(t.resources.gpu, t.workers > 1)))
@@ -120,11 +121,16 @@ class TenancyChart(SystemChart):
                 pods.append((1, STEP_RESOURCES, False))
         return pods
 
+    def _serving_peak(self) -> int:
+        """Serving pods at most: max replicas (twice during a canary) plus the rolling-update surge."""
+        s = self.ctx.system.spec.serving
+        return s.replicas.upper * (2 if s.canary else 1) + math.ceil(s.replicas.upper * SURGE)
+
     def _serving_sidecars(self) -> int:
         """How many queue-proxy containers run at the serving peak (one per Knative revision pod)."""
         if self.ctx.system.spec.serving is None or not self._knative_serving():
             return 0
-        return self._peak_pods()[0][0]
+        return self._serving_peak()
 
     def _quota(self) -> None:
         peak = [(n, container_resources(r, shm), r.gpu) for n, r, shm in self._peak_pods()]
@@ -191,7 +197,7 @@ class TenancyChart(SystemChart):
                 for d in network.egress_allow_list])
         if self.ctx.platform.object_store.identity == "pod-identity":
             self._policy("allow-pod-identity-agent", everyone, egress=[k8s.NetworkPolicyEgressRule(
-                to=[_peer_cidr(POD_IDENTITY_AGENT)], ports=[_port(80)])])
+                to=[_peer_cidr(cidr) for cidr in POD_IDENTITY_AGENT], ports=[_port(80)])])
         if spec.training is not None and spec.training.workers > 1:
             peers = self.ctx.selector(self.ctx.workload("training"))
             peer = [k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=peers))]

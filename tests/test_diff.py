@@ -92,31 +92,34 @@ def test_one_field_changes_exactly_its_objects_in_the_environments_it_reaches(
                                        f"+++ b/generated/{env}/recommender/inferenceservice-recommender.yaml\n@@")
         quota = next(o for o in section.objects if o.kind == "ResourceQuota")
         lines = [line for line in changed_lines(quota.diff) if SPEC_HASH not in line]
-        # two more serving replicas, each 2 CPU, 4Gi and one (time-sliced) GPU; pods +2 each for canary and default
-        assert lines == ["-    limits.cpu: 61500m", "-    limits.memory: 186Gi", "-    pods: 25",
-                         "-    requests.cpu: 61500m", "-    requests.memory: 186Gi", "-    requests.nvidia.com/gpu: 16",
-                         "+    limits.cpu: 69500m", "+    limits.memory: 202Gi", "+    pods: 29",
-                         "+    requests.cpu: 69500m", "+    requests.memory: 202Gi", "+    requests.nvidia.com/gpu: 20"]
+        # two more serving replicas, pods +2 each for canary and default, each 2 CPU, 4Gi + 2Gi /dev/shm, 5Gi of disk
+        # and one (time-sliced) GPU, beside a queue-proxy (25m CPU requested, 250m / 256Mi / 1Gi from the LimitRange)
+        assert lines == ["-    limits.cpu: 64500m", "-    limits.ephemeral-storage: 121Gi", "-    limits.memory: 221Gi",
+                         "-    pods: 25", "-    requests.cpu: 61800m", "-    requests.ephemeral-storage: 121Gi",
+                         "-    requests.memory: 221Gi", "-    requests.nvidia.com/gpu: 16",
+                         "+    limits.cpu: 73500m", "+    limits.ephemeral-storage: 145Gi", "+    limits.memory: 246Gi",
+                         "+    pods: 29", "+    requests.cpu: 69900m", "+    requests.ephemeral-storage: 145Gi",
+                         "+    requests.memory: 246Gi", "+    requests.nvidia.com/gpu: 20"]
     assert result.has_changes and result.commit == git(git_repo, "rev-parse", "HEAD").strip()
     assert (tree(git_repo), git(git_repo, "status", "--porcelain")) == before, "diff writes nothing"
     assert_worktree_removed(git_repo)
 
     text = render_text(result)
-    assert "prod/recommender: 0 added, 0 removed, 2 changed, 32 spec-hash only\n" \
+    assert "prod/recommender: 0 added, 0 removed, 2 changed, 34 spec-hash only\n" \
            "  ~ InferenceService recommender  (prod/recommender/inferenceservice-recommender.yaml)\n" \
            "--- a/generated/prod/recommender/inferenceservice-recommender.yaml\n" in text
     assert "\n-    maxReplicas: 5\n+    maxReplicas: 7\n" in text
-    assert f"  = 32 more objects changed only in {SPEC_HASH}\n" in text
+    assert f"  = 34 more objects changed only in {SPEC_HASH}\n" in text
     assert "dev/" not in text and "fraud-scorer" not in text
     assert text.endswith(f"generated/ changes in 2 directories against HEAD ({result.commit[:12]}): "
-                         "0 added, 0 removed, 4 changed, 64 spec-hash only\n")
+                         "0 added, 0 removed, 4 changed, 68 spec-hash only\n")
     assert "    = ServiceAccount recommender-drift  (prod/recommender/serviceaccount-recommender-drift.yaml)" \
         in render_text(result, verbose=True)
 
     markdown = render_markdown(result)
     assert "| environment | system | added | removed | changed | spec-hash only |\n" in markdown
-    assert "| prod | `recommender` | 0 | 0 | 2 | 32 |\n| staging | `recommender` | 0 | 0 | 2 | 32 |\n" \
-           "| **total** | | **0** | **0** | **4** | **64** |\n" in markdown
+    assert "| prod | `recommender` | 0 | 0 | 2 | 34 |\n| staging | `recommender` | 0 | 0 | 2 | 34 |\n" \
+           "| **total** | | **0** | **0** | **4** | **68** |\n" in markdown
     assert markdown.count("<details>") == markdown.count("</details>") == 2
     assert markdown.count("```diff\n") == 2 and "\n-    maxReplicas: 5\n+    maxReplicas: 7\n" in markdown
     short = render_markdown(result, limit=1000)

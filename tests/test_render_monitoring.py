@@ -16,6 +16,7 @@ from compiler.model.mlsystem import Monitoring, Slo
 from compiler.pipeline import Workspace, validate_all
 from compiler.render.context import RenderContext
 from compiler.render.monitoring import MonitoringChart, applies
+from compiler.render.pods import CACHE_ENV
 from compiler.render.serving import ServingChart
 from conftest import ROOT, require_shared_schemas, schema_errors
 
@@ -225,7 +226,7 @@ def test_drift_check_cronjob(rendered: dict[tuple[str, str], list[dict]]) -> Non
     assert context["capabilities"] == {"drop": ["ALL"]}
     assert container["resources"]["requests"] == container["resources"]["limits"]
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env == {
+    assert env == {**CACHE_ENV,
         "DRIFT_METRIC": "psi", "DRIFT_THRESHOLD": "0.2", "DRIFT_SCORE_METRIC": "mlgitops_drift_score",
         "DRIFT_PUSH_URL": "http://prometheus-pushgateway.monitoring.svc:9091/metrics/job/mlgitops-drift/system/recommender/env/prod",
         "MODEL_NAME": "recsys-ranker", "MODEL_VERSION": "2", "MODEL_URI": "s3://ml-models/recsys-ranker/2"}

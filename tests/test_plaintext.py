@@ -49,6 +49,7 @@ def test_secret_in_an_environment_file_is_an_error_too(repo: Path) -> None:
     "  env: {FEATURES: s3://features/recsys/v3/2026-11-01/part-00000-8f14e45fceea167a5a36dedd4bea2543}",
     "  env: {IMAGE: registry.example.com/fraud/scorer@sha256:" + "a1b2c3d4" * 8 + "}",
     "  args: [--tokenizer, bpe]",
+    '  env: {ROLE: "arn:aws:iam::123456789012:role/ml-fraud-scorer-prod"}',  # an IAM role is an address
 ])
 def test_references_uris_and_digests_are_not_secrets(repo: Path, line: str) -> None:
     edit(repo, FRAUD, '  args: [--objective, "binary:logistic"]', line)

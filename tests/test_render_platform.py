@@ -182,6 +182,22 @@ def test_egress_is_open_to_no_address_beyond_the_environments_list(compiled: dic
     assert dns == [{**_namespace("kube-system"), "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
 
 
+def test_only_argo_workflow_pods_mount_a_token(compiled: dict[str, dict]) -> None:
+    """The API-server egress selects the pods Argo Workflows creates; every ServiceAccount that mounts a token runs
+    only those (the executor reports step results through the API)."""
+    tokens = {(p.split("/")[0], p.split("/")[1], o["metadata"]["name"]) for p, o in compiled.items()
+              if o["kind"] == "ServiceAccount" and o.get("automountServiceAccountToken")}
+    assert tokens
+    users = {}
+    for path, obj in compiled.items():
+        for pod in pod_specs(obj):
+            account = pod.get("serviceAccountName") or obj.get("spec", {}).get("serviceAccountName") or obj.get(
+                "spec", {}).get("workflowSpec", {}).get("serviceAccountName")
+            users.setdefault((*path.split("/")[:2], account), set()).add(obj["kind"])
+    assert all(users.get(k) for k in tokens)
+    assert {k: users[k] for k in tokens} == {k: users[k] & {"WorkflowTemplate", "CronWorkflow"} for k in tokens}
+
+
 def test_egress_settings_of_the_environment(repo: Path) -> None:
     """API server addresses narrow the workflow pods' egress; NodeLocal DNSCache's address joins the DNS rule;
     EKS Pod Identity opens its node agent; without an allow-list there is no egress rule for it at all."""

@@ -298,11 +298,12 @@ def test_gke_workload_identity_annotates_the_google_service_account(repo: Path) 
 def test_object_store_data_without_credentials_is_an_error_at_its_line(repo: Path) -> None:
     edit(repo, "environments/prod.yaml",
          '    identity: irsa\n    role: "arn:aws:iam::123456789012:role/ml-{system}-prod"\n', "    identity: none\n")
-    result = run_cli(repo, "validate", "spec/support-assistant.yaml")
+    result = run_cli(repo, "validate")
     assert result.exit_code == 2
-    assert ("spec/support-assistant.yaml:32:29: training.data[0].uri: s3:// data needs object-store credentials, but "
+    assert ("spec/support-assistant.yaml:32:29: training.data[0].uri: s3:// needs object-store credentials, but "
             "environment 'prod' (environments/prod.yaml) declares platform.objectStore.identity none; to fix this, "
             "declare irsa or pod-identity there [E210]") in result.stderr
+    assert "spec/recommender.yaml:67:16: pipeline.steps[0].checks.schema: s3:// needs object-store" in result.stderr
     assert "environment 'staging'" not in result.stderr
 
 

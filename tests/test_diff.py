@@ -94,12 +94,12 @@ def test_one_field_changes_exactly_its_objects_in_the_environments_it_reaches(
         lines = [line for line in changed_lines(quota.diff) if SPEC_HASH not in line]
         # two more serving replicas, pods +2 each for canary and default, each 2 CPU, 4Gi + 2Gi /dev/shm, 5Gi of disk
         # and one (time-sliced) GPU, beside a queue-proxy (25m CPU requested, 250m / 256Mi / 1Gi from the LimitRange)
-        assert lines == ["-    limits.cpu: 64500m", "-    limits.ephemeral-storage: 121Gi", "-    limits.memory: 221Gi",
-                         "-    pods: 25", "-    requests.cpu: 61800m", "-    requests.ephemeral-storage: 121Gi",
-                         "-    requests.memory: 221Gi", "-    requests.nvidia.com/gpu: 16",
-                         "+    limits.cpu: 73500m", "+    limits.ephemeral-storage: 145Gi", "+    limits.memory: 246Gi",
-                         "+    pods: 29", "+    requests.cpu: 69900m", "+    requests.ephemeral-storage: 145Gi",
-                         "+    requests.memory: 246Gi", "+    requests.nvidia.com/gpu: 20"]
+        assert lines == ["-    limits.cpu: 65500m", "-    limits.ephemeral-storage: 125Gi", "-    limits.memory: 222Gi",
+                         "-    pods: 25", "-    requests.cpu: 62800m", "-    requests.ephemeral-storage: 125Gi",
+                         "-    requests.memory: 222Gi", "-    requests.nvidia.com/gpu: 16",
+                         "+    limits.cpu: 74500m", "+    limits.ephemeral-storage: 149Gi", "+    limits.memory: 247Gi",
+                         "+    pods: 29", "+    requests.cpu: 70900m", "+    requests.ephemeral-storage: 149Gi",
+                         "+    requests.memory: 247Gi", "+    requests.nvidia.com/gpu: 20"]
     assert result.has_changes and result.commit == git(git_repo, "rev-parse", "HEAD").strip()
     assert (tree(git_repo), git(git_repo, "status", "--porcelain")) == before, "diff writes nothing"
     assert_worktree_removed(git_repo)

@@ -93,13 +93,14 @@ def test_the_team_may_read_but_never_secrets(compiled: dict[str, dict]) -> None:
 def test_quota_is_sized_from_the_spec(compiled: dict[str, dict]) -> None:
     # recommender, prod (KServe in Knative mode): serving 5 replicas x2 for the canary + 2 surge = 12 pods of 2 CPU /
     # 4Gi + 2Gi /dev/shm (a GPU pod) / 1 T4 share, each beside a queue-proxy (25m CPU requested; the LimitRange
-    # fills in 250m / 256Mi); training 4 workers of 8 CPU / 32Gi + 2Gi /dev/shm / 1 A100; drift 500m / 1Gi; the
-    # pipeline's three other steps and its drift trigger, 1 CPU / 2Gi each; every compiler-written pod 5Gi of disk
-    # (1Gi /tmp, 4Gi cache); allowance 4 pods of the LimitRange's 250m / 256Mi / 1Gi.
+    # fills in 250m / 256Mi / 1Gi); training 4 workers of 8 CPU / 32Gi + 2Gi /dev/shm / 1 A100; drift 500m / 1Gi;
+    # the pipeline's three other steps and its drift trigger, 1 CPU / 2Gi each, beside Argo's wait container (all
+    # from the LimitRange); every compiler-written pod 5Gi of disk (1Gi /tmp, 4Gi cache); allowance 4 pods of the
+    # LimitRange's defaults.
     hard = compiled["prod/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]
-    assert hard == {"requests.cpu": "61800m", "limits.cpu": "64500m",  # 24 + 32 + 0.5 + 4 + 1, + 12 x 25m | 250m
-                    "requests.memory": "221Gi", "limits.memory": "221Gi",  # 72 + 136 + 1 + 8 + 1 + 12 x 256Mi
-                    "requests.ephemeral-storage": "121Gi", "limits.ephemeral-storage": "121Gi",  # 21 x 5 + 4 + 12
+    assert hard == {"requests.cpu": "62800m", "limits.cpu": "65500m",  # 24 + 32 + 0.5 + 4 + 1, 12 x 25m | 250m, 1
+                    "requests.memory": "222Gi", "limits.memory": "222Gi",  # 72 + 136 + 1 + 8 + 1, 12 x 256Mi, 1
+                    "requests.ephemeral-storage": "125Gi", "limits.ephemeral-storage": "125Gi",  # 21 x 5 + 4 + 12 + 4
                     "requests.nvidia.com/gpu": 16, "pods": 25}
     # dev runs KServe's Standard mode: no queue-proxy, so requests equal limits
     dev = compiled["dev/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]

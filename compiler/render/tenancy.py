@@ -7,9 +7,10 @@
   bound to the Group named after the team (the identity provider's group for it);
 - a ResourceQuota sized from the spec: every pod the system can run at its peak — serving at max replicas (twice
   during a canary) plus the rolling-update surge, every training worker, the drift check — each with what pods.py
-  gives it (/dev/shm's memory, its /tmp and cache on disk), Knative's queue-proxy beside each serving pod in KServe's
-  Knative mode, plus an allowance for operator-injected pods (Argo, KServe, Kueue); and a LimitRange that gives
-  injected containers defaults (queue-proxy's included: Knative sets only its CPU request);
+  gives it (/dev/shm's memory, its /tmp and cache on disk) and the sidecars injected beside it (Knative's
+  queue-proxy in KServe's Knative mode, Argo's wait container in a workflow's pods), plus an allowance for
+  operator-injected pods (Argo, KServe, Kueue); and a LimitRange that gives injected containers defaults for what
+  their controllers leave unset;
 - NetworkPolicies: deny all ingress and egress, then allow DNS (and NodeLocal DNSCache where the environment has
   it); the API server for Argo's workflow pods only, the only pods with a token; the environment's
   `network.egressAllowList` (object store, the model registry), nothing beyond it; the EKS Pod Identity agent when
@@ -44,7 +45,13 @@ from .pods import container_resources, mebibytes, needs_shared_memory
 # reservations): this many, each with one container of the LimitRange's defaults.
 ALLOWANCE_PODS = 4
 INJECTED_DEFAULT_CPU, INJECTED_DEFAULT_MEMORY, INJECTED_DEFAULT_EPHEMERAL = "250m", "256Mi", "1Gi"
-QUEUE_PROXY_CPU_REQUEST = "25m"
+# What the controllers set on the containers they inject into our pods; the LimitRange fills in the rest. Knative's
+# queue-proxy: a CPU request only (pkg/deployment/config.go defaultConfig, knative/serving 98e5ef90aa; its other
+# defaults apply only with the queueproxy.resource-defaults feature, pkg/reconciler/revision/resources/queue.go).
+# Argo's wait container: nothing, without the controller's executor.resources (config/config.go GetExecutor,
+# argo-workflows f016ad89eb).
+QUEUE_PROXY: dict[str, str] = {"cpu": "25m"}
+ARGO_WAIT: dict[str, str] = {}
 SURGE = 0.25  # the Deployment's maxSurge
 # Knative's queue-proxy: requests arrive on 8012 (HTTP/1) or 8013 (h2c), the autoscaler scrapes 9090
 # (pkg/networking/constants.go BackendHTTPPort, BackendHTTP2Port, AutoscalingQueueMetricsPort; knative/serving
@@ -99,26 +106,28 @@ class TenancyChart(SystemChart):
 
     # --- quota ----------------------------------------------------------------------------------------------------
 
-    def _peak_pods(self) -> list[tuple[int, Resources, bool]]:
-        """(how many pods at most, each pod's resources, whether it has /dev/shm) for every workload of the
-        system."""
+    def _peak_pods(self) -> list[tuple[int, Resources, bool, tuple[dict[str, str], ...]]]:
+        """(how many pods at most, each pod's resources, whether it has /dev/shm, what its injected sidecars set
+        themselves) for every workload of the system."""
         spec = self.ctx.system.spec
         pods = []
         if spec.serving is not None:
             s = spec.serving
             pods.append((self._serving_peak(), s.resources.model_copy(update={"gpu": s.gpu}),
-                         needs_shared_memory(s.gpu)))
+                         needs_shared_memory(s.gpu), (QUEUE_PROXY,) if self._knative_serving() else ()))
         if spec.training is not None:
             t = spec.training
-            pods.append((t.workers, t.resources, needs_shared_memory(t.resources.gpu, t.workers > 1)))
+            # in a pipeline, a single worker runs as the train step's own pod, beside Argo's wait container
+            wait = (ARGO_WAIT,) if spec.pipeline is not None and t.workers == 1 else ()
+            pods.append((t.workers, t.resources, needs_shared_memory(t.resources.gpu, t.workers > 1), wait))
         if spec.monitoring.drift is not None:
-            pods.append((1, spec.monitoring.drift.resources, False))
+            pods.append((1, spec.monitoring.drift.resources, False, ()))
         if spec.pipeline is not None:  # its train step is training's pods; the other steps may overlap in a DAG
             steps = [step.resources or STEP_RESOURCES for step in spec.pipeline.steps
                      if step.kind is not StepKind.train]
-            pods += [(1, r, needs_shared_memory(r.gpu)) for r in steps]
+            pods += [(1, r, needs_shared_memory(r.gpu), (ARGO_WAIT,)) for r in steps]
             if spec.pipeline.triggers.on_drift:
-                pods.append((1, STEP_RESOURCES, False))
+                pods.append((1, STEP_RESOURCES, False, (ARGO_WAIT,)))
         return pods
 
     def _serving_peak(self) -> int:
@@ -126,38 +135,30 @@ class TenancyChart(SystemChart):
         s = self.ctx.system.spec.serving
         return s.replicas.upper * (2 if s.canary else 1) + math.ceil(s.replicas.upper * SURGE)
 
-    def _serving_sidecars(self) -> int:
-        """How many queue-proxy containers run at the serving peak (one per Knative revision pod)."""
-        if self.ctx.system.spec.serving is None or not self._knative_serving():
-            return 0
-        return self._serving_peak()
-
     def _quota(self) -> None:
-        peak = [(n, container_resources(r, shm), r.gpu) for n, r, shm in self._peak_pods()]
+        peak = [(n, container_resources(r, shm), r.gpu, sidecars) for n, r, shm, sidecars in self._peak_pods()]
         injected = {"cpu": INJECTED_DEFAULT_CPU, "memory": INJECTED_DEFAULT_MEMORY,
                     "ephemeral-storage": INJECTED_DEFAULT_EPHEMERAL}
         allowance = {resource: ALLOWANCE_PODS * _amount(resource, value) for resource, value in injected.items()}
-        # Knative gives queue-proxy a CPU request only (pkg/deployment/config.go defaultConfig:
-        # QueueSidecarCPURequest 25m; the other defaults need the queueproxy.resource-defaults feature, queue.go):
-        # the LimitRange below fills in the rest.
-        sidecars = self._serving_sidecars()
         hard = {}
-        for resource, value in injected.items():
-            total = sum((n * _amount(resource, q[resource]) for n, q, _ in peak), allowance[resource])
-            request = QUEUE_PROXY_CPU_REQUEST if resource == "cpu" else value
-            for kind, sidecar in (("requests", request), ("limits", value)):
-                hard[f"{kind}.{resource}"] = _quantity(resource, total + sidecars * _amount(resource, sidecar))
+        for resource, default in injected.items():
+            for kind in ("requests", "limits"):
+                # an injected container gets the LimitRange's default for whatever its controller leaves unset
+                total = sum((n * (_amount(resource, q[resource]) + sum(
+                    _amount(resource, sidecar.get(resource, default) if kind == "requests" else default)
+                    for sidecar in sidecars)) for n, q, _, sidecars in peak), allowance[resource])
+                hard[f"{kind}.{resource}"] = _quantity(resource, total)
         gpus: dict[str, int] = {}
-        for n, _, gpu in peak:
+        for n, _, gpu, _ in peak:
             # DRA devices are counted by device class (`<class>.deviceclass.resource.k8s.io/devices`): gpu.py's
             # quota entries of a request take this loop's place once gpu.py has them
             if gpu is not None and not gpu.dra:
                 gpus[gpu_resource(gpu)] = gpus.get(gpu_resource(gpu), 0) + n * gpu_count(gpu)
         hard.update({f"requests.{resource}": k8s.Quantity.from_number(n) for resource, n in sorted(gpus.items())})
-        hard["pods"] = k8s.Quantity.from_number(sum(n for n, _, _ in peak) + ALLOWANCE_PODS)
+        hard["pods"] = k8s.Quantity.from_number(sum(n for n, *_ in peak) + ALLOWANCE_PODS)
         k8s.KubeResourceQuota(self, "quota", metadata=k8s.ObjectMeta(name=self.ctx.name),
                               spec=k8s.ResourceQuotaSpec(hard=dict(sorted(hard.items()))))
-        largest = {resource: _quantity(resource, max((_amount(resource, q[resource]) for _, q, _ in peak),
+        largest = {resource: _quantity(resource, max((_amount(resource, q[resource]) for _, q, *_ in peak),
                                                       default=_amount(resource, value)))
                    for resource, value in injected.items()}
         defaults = {resource: k8s.Quantity.from_string(value) for resource, value in injected.items()}

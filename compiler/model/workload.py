@@ -35,8 +35,9 @@ class Gpu(SpecModel):
     sharing: GpuSharing = GpuSharing.none
     mig_profile: Annotated[str, Field(pattern=r"^[1-7]g\.\d+gb$")] | None = None
     """MIG profile such as 1g.10gb; required with sharing: mig."""
-    dra: bool = False
-    """Request the device through a DRA ResourceClaimTemplate instead of a device-plugin limit."""
+    dra: bool | None = None
+    """Whether the GPU comes through a DRA ResourceClaim rather than a device-plugin limit. Unset: as the
+    environment's pool of this type is allocated (platform.gpu.allocators); set, it must agree with it."""
 
     @model_validator(mode="after")
     def _sharing_rules(self) -> Gpu:

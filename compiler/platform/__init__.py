@@ -27,8 +27,10 @@ class Misfit:
 
 Check = Callable[[MLSystem, Environment, str], Iterable[Misfit]]
 
+from .gpu import gpu_misfits  # noqa: E402  (the checks import Misfit)
+
 # Every concern's check, in the order their findings are listed.
-CHECKS: tuple[Check, ...] = ()
+CHECKS: tuple[Check, ...] = (gpu_misfits,)
 
 
 def misfits(spec: MLSystem, environment: Environment, environment_file: str) -> list[Misfit]:

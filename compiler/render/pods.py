@@ -17,7 +17,7 @@ from cdk8s_plus_34 import k8s
 from ..model.environment import Environment
 from ..model.mlsystem import Gpu, Probes, Resources
 from ..model.names import SECRET_VOLUME_PREFIX
-from .gpu import CLAIM, claim_template_name, gpu_limits, gpu_node_selector, gpu_tolerations
+from .gpu import gpu_container_claims, gpu_limits, gpu_node_selector, gpu_pod_claims, gpu_tolerations
 
 RUN_AS = 10001  # a high UID/GID, away from any host user
 SCRATCH_VOLUME = "tmp"
@@ -39,7 +39,7 @@ class ContainerSpec:
     secrets: tuple[str, ...] = ()  # names of the Kubernetes Secrets (kept in sync by ExternalSecrets) to mount
 
 
-def container(spec: ContainerSpec) -> k8s.Container:
+def container(spec: ContainerSpec, environment: Environment) -> k8s.Container:
     quantities = {"cpu": k8s.Quantity.from_string(spec.resources.cpu),
                   "memory": k8s.Quantity.from_string(spec.resources.memory)}
     http = spec.port is not None and spec.probes is not None
@@ -53,8 +53,8 @@ def container(spec: ContainerSpec) -> k8s.Container:
         ports=[k8s.ContainerPort(name="http", container_port=spec.port, protocol="TCP")] if spec.port else None,
         # Requests equal limits: Guaranteed QoS, and the quota arithmetic stays exact.
         resources=k8s.ResourceRequirements(
-            requests=quantities, limits={**quantities, **gpu_limits(spec.gpu)},
-            claims=[k8s.ResourceClaim(name=CLAIM)] if spec.gpu and spec.gpu.dra else None),
+            requests=quantities, limits={**quantities, **gpu_limits(spec.gpu, environment)},
+            claims=gpu_container_claims(spec.gpu, environment)),
         readiness_probe=_http_probe(spec.probes.readiness, period=10) if http else None,
         liveness_probe=_http_probe(spec.probes.liveness, period=20) if http else None,
         security_context=k8s.SecurityContext(
@@ -83,15 +83,12 @@ def pod_spec(containers: list[ContainerSpec], environment: Environment, *, servi
     """`workload` names the DRA ResourceClaimTemplate (`<workload>-gpu`) when a container asks for one."""
     gpu = next((c.gpu for c in containers if c.gpu is not None), None)
     secrets = sorted({name for c in containers for name in c.secrets})
-    claims = None
-    if gpu is not None and gpu.dra:
-        claims = [k8s.PodResourceClaim(name=CLAIM, resource_claim_template_name=claim_template_name(workload))]
     return k8s.PodSpec(
-        containers=[container(c) for c in containers],
+        containers=[container(c, environment) for c in containers],
         restart_policy=restart_policy,
         service_account_name=service_account,
         automount_service_account_token=False,
-        resource_claims=claims,
+        resource_claims=gpu_pod_claims(gpu, environment, workload),
         enable_service_links=False,
         priority_class_name=priority_class,
         node_selector=gpu_node_selector(gpu, environment),

@@ -28,7 +28,7 @@ from ..model.names import service_namespace
 from ..model.pipeline import STEP_RESOURCES, StepKind
 from ..model.units import cpu_cores, memory_bytes
 from .context import RenderContext, SystemChart
-from .gpu import gpu_count, gpu_resource
+from .gpu import gpu_quota
 
 # Room for pods that operators add beside ours: Argo's executor, KServe's storage initializer, Kueue's reservations.
 ALLOWANCE_CPU, ALLOWANCE_MEMORY, ALLOWANCE_PODS = Decimal(1), 1 << 30, 4
@@ -106,9 +106,9 @@ class TenancyChart(SystemChart):
                 for resource, value in (("cpu", _cores(cpu)), ("memory", _mebibytes(memory)))}
         gpus: dict[str, int] = {}
         for n, r in peak:
-            if r.gpu is not None and not r.gpu.dra:  # DRA devices are not counted by quota on resource names
-                gpus[gpu_resource(r.gpu)] = gpus.get(gpu_resource(r.gpu), 0) + n * gpu_count(r.gpu)
-        hard.update({f"requests.{resource}": k8s.Quantity.from_number(n) for resource, n in sorted(gpus.items())})
+            for key, count in gpu_quota(r.gpu, self.ctx.system.environment.spec).items():
+                gpus[key] = gpus.get(key, 0) + n * count
+        hard.update({key: k8s.Quantity.from_number(n) for key, n in sorted(gpus.items())})
         hard["pods"] = k8s.Quantity.from_number(sum(n for n, _ in peak) + ALLOWANCE_PODS)
         k8s.KubeResourceQuota(self, "quota", metadata=k8s.ObjectMeta(name=self.ctx.name),
                               spec=k8s.ResourceQuotaSpec(hard=hard))

@@ -1,0 +1,49 @@
+"""GPU requests the environment's GPU pools can serve: the pool's allocator, and MIG slices the device plugin
+advertises.
+
+- A pool's GPUs are requested one way only (platform.gpu.allocators: the DRA driver runs with the device plugin
+  disabled on its nodes, k8s-dra-driver-gpu docs/prerequisites.md): a `gpu.dra` that disagrees with the pool's
+  allocator is refused at `…gpu.dra`.
+- With the MIG strategy `none` the device plugin advertises no MIG slices (k8s-device-plugin v0.20.0,
+  internal/lm/mig-strategy.go), so a device-plugin MIG request is refused at `…gpu.sharing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..load import FieldPath
+from ..model import Environment, MLSystem
+from ..model.mlsystem import Gpu, GpuSharing
+from . import Misfit
+
+
+def gpu_requests(spec: MLSystem) -> Iterator[tuple[FieldPath, Gpu]]:
+    """Every GPU the spec asks for, with the path of its `gpu` field."""
+    if spec.serving is not None and spec.serving.gpu is not None:
+        yield ("serving", "gpu"), spec.serving.gpu
+    if spec.training is not None and spec.training.resources.gpu is not None:
+        yield ("training", "resources", "gpu"), spec.training.resources.gpu
+    for i, step in enumerate(spec.pipeline.steps if spec.pipeline else []):
+        if step.resources is not None and step.resources.gpu is not None:
+            yield ("pipeline", "steps", i, "resources", "gpu"), step.resources.gpu
+    drift = spec.monitoring.drift
+    if drift is not None and drift.resources.gpu is not None:
+        yield ("monitoring", "drift", "resources", "gpu"), drift.resources.gpu
+
+
+def gpu_misfits(spec: MLSystem, environment: Environment, environment_file: str) -> Iterator[Misfit]:
+    sharing = environment.platform.gpu
+    for path, gpu in gpu_requests(spec):
+        allocator = sharing.allocator(gpu.type)
+        if gpu.type is not None and gpu.dra is not None and gpu.dra != (allocator == "dra"):
+            asked = "through DRA" if gpu.dra else "from the device plugin"
+            yield Misfit(path + ("dra",), f"GPU type {gpu.type!r} is allocated by the {allocator} in environment "
+                         f"{environment.metadata.name!r} (platform.gpu.allocators in {environment_file}), so it "
+                         f"cannot be requested {asked}; leave dra unset to follow the pool, or pick a type "
+                         f"the {'dra' if gpu.dra else 'device-plugin'} allocator owns")
+        if gpu.sharing is GpuSharing.mig and not sharing.uses_dra(gpu.type, gpu.dra) and sharing.mig_strategy == "none":
+            yield Misfit(path + ("sharing",), f"environment {environment.metadata.name!r} runs the device plugin "
+                         f"with MIG strategy none (platform.gpu.migStrategy in {environment_file}), which "
+                         f"advertises no MIG slices; ask for a whole GPU, or use an environment with MIG strategy "
+                         f"single or mixed")

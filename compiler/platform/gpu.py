@@ -17,6 +17,8 @@ from ..model import Environment, MLSystem
 from ..model.mlsystem import Gpu, GpuSharing
 from . import Misfit
 
+ALLOCATORS = {"device-plugin": "the device plugin", "dra": "the DRA driver"}
+
 
 def gpu_requests(spec: MLSystem) -> Iterator[tuple[FieldPath, Gpu]]:
     """Every GPU the spec asks for, with the path of its `gpu` field."""
@@ -37,11 +39,11 @@ def gpu_misfits(spec: MLSystem, environment: Environment, environment_file: str)
     for path, gpu in gpu_requests(spec):
         allocator = sharing.allocator(gpu.type)
         if gpu.type is not None and gpu.dra is not None and gpu.dra != (allocator == "dra"):
-            asked = "through DRA" if gpu.dra else "from the device plugin"
-            yield Misfit(path + ("dra",), f"GPU type {gpu.type!r} is allocated by the {allocator} in environment "
-                         f"{environment.metadata.name!r} (platform.gpu.allocators in {environment_file}), so it "
-                         f"cannot be requested {asked}; leave dra unset to follow the pool, or pick a type "
-                         f"the {'dra' if gpu.dra else 'device-plugin'} allocator owns")
+            wanted = "dra" if gpu.dra else "device-plugin"
+            yield Misfit(path + ("dra",), f"GPU type {gpu.type!r} is allocated by {ALLOCATORS[allocator]} in "
+                         f"environment {environment.metadata.name!r} (platform.gpu.allocators in "
+                         f"{environment_file}), so dra: {str(gpu.dra).lower()} cannot be honoured; leave dra unset "
+                         f"to follow the pool, or pick a type {ALLOCATORS[wanted]} owns")
         if gpu.sharing is GpuSharing.mig and not sharing.uses_dra(gpu.type, gpu.dra) and sharing.mig_strategy == "none":
             yield Misfit(path + ("sharing",), f"environment {environment.metadata.name!r} runs the device plugin "
                          f"with MIG strategy none (platform.gpu.migStrategy in {environment_file}), which "

@@ -91,8 +91,9 @@ def test_kserve_serving(compiled: dict[str, dict]) -> None:
     assert predictor["model"]["modelFormat"] == {"name": "pytorch"}
     assert predictor["model"]["storageUri"] == "s3://ml-models/recsys-ranker/2"  # the version the alias pinned
     assert predictor["model"]["resources"]["limits"] == {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": 1}
-    # the environment's product table gives the GPU Feature Discovery label; time-slicing selects shared nodes
-    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4",
+    # the environment's product table gives the GPU Feature Discovery label, which GFD suffixes with -SHARED on
+    # time-sliced nodes (without renameByDefault)
+    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4-SHARED",
                                          "nvidia.com/gpu.sharing-strategy": "time-slicing"}
     annotations = isvc["metadata"]["annotations"]
     assert annotations["mlgitops.io/model-version"] == "2"

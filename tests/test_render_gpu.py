@@ -162,3 +162,15 @@ def test_mig_through_dra_claims_the_profile_of_the_pools_product(repo: Path) -> 
     require_shared_schemas()
     assert schema_errors(claim) == [] and schema_errors(isvc) == [] and schema_errors(
         {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": quota}}) == []
+
+
+def test_a_shared_gpu_through_dra_is_refused_at_its_line(repo: Path) -> None:
+    edit(repo, "spec/recommender.yaml", "    type: nvidia-t4\n    sharing: time-slicing\n",
+         "    type: nvidia-a100-80gb-dra\n    sharing: time-slicing\n")
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2
+    line = _line_of(repo, "spec/recommender.yaml", "    sharing: time-slicing")
+    assert (f"spec/recommender.yaml:{line}:5: serving.gpu.sharing: time-slicing shares a GPU between pods through "
+            "the device plugin, but this GPU comes through DRA in environment 'prod', where each pod's "
+            "ResourceClaim (made from its template) gets whole devices; ask for whole GPUs, or pick a type the "
+            "device plugin owns [E211]") in result.stderr.splitlines()

@@ -21,6 +21,11 @@ class GpuSharing(StrEnum):
     mps = "mps"
     mig = "mig"
 
+    @property
+    def shared(self) -> bool:
+        """Time-slicing and MPS: one GPU shared by several pods, as the device plugin's replicas of it."""
+        return self in (GpuSharing.time_slicing, GpuSharing.mps)
+
 
 # The most GPUs one machine has: 16 (NVIDIA DGX-2/HGX-2, Google Cloud's a2-megagpu-16g with 16 A100s); the
 # common large nodes have 8 (DGX H100/B200, AWS p5.48xlarge). A pod cannot span machines.

@@ -4,6 +4,9 @@ advertises.
 - A pool's GPUs are requested one way only (platform.gpu.allocators: the DRA driver runs with the device plugin
   disabled on its nodes, k8s-dra-driver-gpu docs/prerequisites.md): a `gpu.dra` that disagrees with the pool's
   allocator is refused at `…gpu.dra`.
+- A time-sliced or MPS GPU is one the device plugin shares between pods; a DRA claim made from a template per pod
+  gets whole devices (k8s-dra-driver-gpu v25.12.0 shares only among the containers of one claim,
+  api/nvidia.com/resource/v1beta1/gpuconfig.go), so sharing through DRA is refused at `…gpu.sharing`.
 - With the MIG strategy `none` the device plugin advertises no MIG slices (k8s-device-plugin v0.20.0,
   internal/lm/mig-strategy.go), so a device-plugin MIG request is refused at `…gpu.sharing`.
 """
@@ -44,7 +47,13 @@ def gpu_misfits(spec: MLSystem, environment: Environment, environment_file: str)
                          f"environment {environment.metadata.name!r} (platform.gpu.allocators in "
                          f"{environment_file}), so dra: {str(gpu.dra).lower()} cannot be honoured; leave dra unset "
                          f"to follow the pool, or pick a type {ALLOCATORS[wanted]} owns")
-        if gpu.sharing is GpuSharing.mig and not sharing.uses_dra(gpu.type, gpu.dra) and sharing.mig_strategy == "none":
+        dra = sharing.uses_dra(gpu.type, gpu.dra)
+        if dra and gpu.sharing.shared:
+            yield Misfit(path + ("sharing",), f"{gpu.sharing.value} shares a GPU between pods through the device "
+                         f"plugin, but this GPU comes through DRA in environment {environment.metadata.name!r}, "
+                         f"where each pod's ResourceClaim (made from its template) gets whole devices; ask for "
+                         f"whole GPUs, or pick a type the device plugin owns")
+        if gpu.sharing is GpuSharing.mig and not dra and sharing.mig_strategy == "none":
             yield Misfit(path + ("sharing",), f"environment {environment.metadata.name!r} runs the device plugin "
                          f"with MIG strategy none (platform.gpu.migStrategy in {environment_file}), which "
                          f"advertises no MIG slices; ask for a whole GPU, or use an environment with MIG strategy "

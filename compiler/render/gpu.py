@@ -42,7 +42,6 @@ WHOLE_GPU = "nvidia.com/gpu"
 SHARED_SUFFIX = ".shared"  # k8s-device-plugin api/config/v1/consts.go DefaultSharedResourceNameSuffix
 MIG_DEVICE_CLASS = "mig.nvidia.com"
 DRA_QUOTA_SUFFIX = ".deviceclass.resource.k8s.io/devices"
-SHARED = (GpuSharing.time_slicing, GpuSharing.mps)
 
 
 def gpu_count(gpu: Gpu) -> int:
@@ -58,7 +57,7 @@ def gpu_resource(gpu: Gpu, environment: Environment) -> str:
     sharing = environment.platform.gpu
     if gpu.sharing is GpuSharing.mig and sharing.mig_strategy == "mixed":
         return f"nvidia.com/mig-{gpu.mig_profile}"
-    if gpu.sharing in SHARED and sharing.rename_by_default:
+    if gpu.sharing.shared and sharing.rename_by_default:
         return WHOLE_GPU + SHARED_SUFFIX
     return WHOLE_GPU
 
@@ -73,7 +72,7 @@ def product_label(gpu: Gpu, environment: Environment) -> str | None:
     value, sharing = product(gpu, environment), environment.platform.gpu
     if value is None:
         return None
-    if gpu.sharing in SHARED and not sharing.rename_by_default:
+    if gpu.sharing.shared and not sharing.rename_by_default:
         return f"{value}-SHARED"
     if gpu.sharing is GpuSharing.mig and sharing.mig_strategy == "single":
         return f"{value}-MIG-{gpu.mig_profile}"
@@ -104,7 +103,7 @@ def gpu_node_selector(gpu: Gpu | None, environment: Environment) -> dict[str, st
     label = product_label(gpu, environment)
     if label is not None:
         selector[environment.gpu.node_selector_key] = label
-    if gpu.sharing in SHARED:
+    if gpu.sharing.shared:
         selector[SHARING_LABEL] = gpu.sharing.value
     return selector or None
 

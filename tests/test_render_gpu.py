@@ -27,9 +27,9 @@ def _predictor(isvc: dict) -> dict:
 
 
 def _line_of(repo: Path, relative: str, text: str) -> int:
-    """The 1-based line of the single occurrence of `text` in a file."""
+    """The 1-based line of a file that holds `text` and at most a comment."""
     lines = (repo / relative).read_text().splitlines()
-    [number] = [i for i, line in enumerate(lines, 1) if line == text]
+    [number] = [i for i, line in enumerate(lines, 1) if line.split(" #")[0].rstrip() == text]
     return number
 
 
@@ -132,9 +132,7 @@ def test_the_device_plugin_on_a_dra_pool_is_refused_at_its_line(repo: Path) -> N
     edit(repo, "spec/support-assistant.yaml", "type: nvidia-a100-80gb-dra}", "type: nvidia-a100-80gb-dra, dra: false}")
     result = run_cli(repo, "validate")
     assert result.exit_code == 2
-    line = _line_of(repo, "spec/support-assistant.yaml",
-                    "    gpu: {count: 2, type: nvidia-a100-80gb-dra, dra: false}"
-                    "   # the DRA pool: a ResourceClaim for two whole A100s")
+    line = _line_of(repo, "spec/support-assistant.yaml", "    gpu: {count: 2, type: nvidia-a100-80gb-dra, dra: false}")
     column = (repo / "spec/support-assistant.yaml").read_text().splitlines()[line - 1].index("dra: false") + 1
     assert (f"spec/support-assistant.yaml:{line}:{column}: training.resources.gpu.dra: GPU type "
             "'nvidia-a100-80gb-dra' is allocated by the DRA driver in environment 'dev' (platform.gpu.allocators "
@@ -174,3 +172,15 @@ def test_a_shared_gpu_through_dra_is_refused_at_its_line(repo: Path) -> None:
             "the device plugin, but this GPU comes through DRA in environment 'prod', where each pod's "
             "ResourceClaim (made from its template) gets whole devices; ask for whole GPUs, or pick a type the "
             "device plugin owns [E211]") in result.stderr.splitlines()
+
+
+def test_a_queued_dra_claim_needs_its_device_class_mapped_by_kueue(repo: Path) -> None:
+    # Kueue v0.19.2 pkg/dra/claims.go: a workload claiming a DeviceClass its deviceClassMappings lack is inadmissible.
+    edit(repo, "environments/prod.yaml", "    mappedDeviceClasses: [gpu.nvidia.com, mig.nvidia.com]", "")
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2
+    line = _line_of(repo, "spec/support-assistant.yaml", "    gpu: {count: 2, type: nvidia-a100-80gb-dra}")
+    assert result.stderr.splitlines()[:-1] == [
+        f"spec/support-assistant.yaml:{line}:5: training.resources.gpu: queue 'gpu-finetune' admits this GPU's pods "
+        "through Kueue, which admits a DRA claim only for a DeviceClass its deviceClassMappings map; environment "
+        "'prod' does not map 'gpu.nvidia.com' (platform.kueue.mappedDeviceClasses in environments/prod.yaml) [E210]"]

@@ -89,6 +89,11 @@ class Kueue(SpecModel):
     """Queue name a spec may use (`training.queue`, a step's `queue`) → the ClusterQueue behind it."""
     workload_priority_classes: list[DnsSubdomain] = []
     """The WorkloadPriorityClasses the cluster has (`training.priority` names one)."""
+    mapped_device_classes: list[DnsSubdomain] = []
+    """The DeviceClasses Kueue's configuration maps to a quota resource (`resources.deviceClassMappings`). With
+    KueueDRAIntegration (beta, on since v0.18) a queued workload whose ResourceClaimTemplate asks a class not mapped
+    is inadmissible (v0.19.2 pkg/dra/claims.go GetResourceRequestsForResourceClaimTemplates); a stock install maps
+    none."""
 
 
 class Trainer(SpecModel):

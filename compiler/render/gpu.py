@@ -40,7 +40,6 @@ CLAIM = "gpu"
 SHARING_LABEL = "nvidia.com/gpu.sharing-strategy"
 WHOLE_GPU = "nvidia.com/gpu"
 SHARED_SUFFIX = ".shared"  # k8s-device-plugin api/config/v1/consts.go DefaultSharedResourceNameSuffix
-MIG_DEVICE_CLASS = "mig.nvidia.com"
 DRA_QUOTA_SUFFIX = ".deviceclass.resource.k8s.io/devices"
 
 
@@ -125,7 +124,7 @@ def gpu_quota(gpu: Gpu | None, environment: Environment) -> dict[str, int]:
 
 
 def device_class(gpu: Gpu, environment: Environment) -> str:
-    return MIG_DEVICE_CLASS if gpu.sharing is GpuSharing.mig else environment.gpu.device_class
+    return environment.gpu.claim_device_class(gpu.sharing is GpuSharing.mig)
 
 
 def claim_template_name(workload: str) -> str:

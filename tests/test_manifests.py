@@ -92,8 +92,9 @@ def test_kserve_serving(compiled: dict[str, dict]) -> None:
     assert predictor["model"]["storageUri"] == "s3://ml-models/recsys-ranker/2"  # the version the alias pinned
     assert predictor["model"]["resources"]["limits"] == {  # 4Gi + 2Gi /dev/shm; 1Gi /tmp + 4Gi cache
         "cpu": "2", "memory": "6Gi", "ephemeral-storage": "5Gi", "nvidia.com/gpu": 1}
-    # the environment's product table gives the GPU Feature Discovery label; time-slicing selects shared nodes
-    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4",
+    # the environment's product table gives the GPU Feature Discovery label, which GFD suffixes with -SHARED on
+    # time-sliced nodes (without renameByDefault)
+    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4-SHARED",
                                          "nvidia.com/gpu.sharing-strategy": "time-slicing"}
     annotations = isvc["metadata"]["annotations"]
     assert annotations["mlgitops.io/model-version"] == "2"

@@ -424,7 +424,8 @@ def test_mps_and_fractional_gpus_select_shared_nodes(repo: Path) -> None:
 
 
 def test_mig_through_dra_uses_the_mig_device_class(repo: Path) -> None:
-    edit(repo, "spec/support-assistant.yaml", "    migProfile: 3g.40gb\n", "    migProfile: 3g.40gb\n    dra: true\n")
+    edit(repo, "spec/support-assistant.yaml", "    type: nvidia-a100-80gb\n    sharing: mig\n",
+         "    type: nvidia-a100-80gb-dra\n    sharing: mig\n")  # the DRA driver's pool
     assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
     claim = yaml.load((repo / "generated/prod/support-assistant/"
                        "resourceclaimtemplate-support-assistant-gpu.yaml").read_text())

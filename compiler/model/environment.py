@@ -74,7 +74,13 @@ class Gpu(SpecModel):
     products: dict[str, Annotated[str, Field(min_length=1)]] = {}
     """GPU type → the node label value GPU Feature Discovery sets (e.g. nvidia-t4: Tesla-T4); default: the type."""
     device_class: DnsSubdomain = "gpu.nvidia.com"
-    """DRA DeviceClass of whole GPUs (the NVIDIA DRA driver's); MIG slices use mig.nvidia.com."""
+    """DRA DeviceClass of whole GPUs (the NVIDIA DRA driver's)."""
+    mig_device_class: DnsSubdomain = "mig.nvidia.com"
+    """DRA DeviceClass of MIG slices (the NVIDIA DRA driver's)."""
+
+    def claim_device_class(self, mig: bool) -> str:
+        """The DeviceClass a DRA claim for a whole GPU, or for a MIG slice, asks."""
+        return self.mig_device_class if mig else self.device_class
 
 
 class Ingress(SpecModel):

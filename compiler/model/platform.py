@@ -89,6 +89,11 @@ class Kueue(SpecModel):
     """Queue name a spec may use (`training.queue`, a step's `queue`) → the ClusterQueue behind it."""
     workload_priority_classes: list[DnsSubdomain] = []
     """The WorkloadPriorityClasses the cluster has (`training.priority` names one)."""
+    mapped_device_classes: list[DnsSubdomain] = []
+    """The DeviceClasses Kueue's configuration maps to a quota resource (`resources.deviceClassMappings`). With
+    KueueDRAIntegration (beta, on since v0.18) a queued workload whose ResourceClaimTemplate asks a class not mapped
+    is inadmissible (v0.19.2 pkg/dra/claims.go GetResourceRequestsForResourceClaimTemplates); a stock install maps
+    none."""
 
 
 class Trainer(SpecModel):
@@ -103,19 +108,31 @@ class Trainer(SpecModel):
 
 
 class GpuSharing(SpecModel):
-    """How the NVIDIA GPU Operator shares and partitions GPUs, and which pools the DRA driver owns."""
+    """How the NVIDIA GPU Operator shares and partitions GPUs, and which pools the DRA driver owns. What each
+    setting makes GPU Feature Discovery label and the device plugin advertise was read in k8s-device-plugin
+    v0.20.0 (internal/lm/resource.go getProductName, internal/lm/mig-strategy.go)."""
 
     rename_by_default: bool = False
     """Time-slicing/MPS `renameByDefault`: shared GPUs are `nvidia.com/gpu.shared` and the product label is kept;
-    otherwise they stay `nvidia.com/gpu` and GPU Feature Discovery suffixes the product with `-SHARED`."""
+    otherwise (the default) they stay `nvidia.com/gpu` and GPU Feature Discovery suffixes the product with
+    `-SHARED`."""
     mig_strategy: Literal["none", "single", "mixed"] = "single"
-    """The device plugin's MIG strategy: `mixed` advertises `nvidia.com/mig-<profile>`, `single` one slice kind as
-    `nvidia.com/gpu`."""
+    """The device plugin's MIG strategy (the GPU Operator's default is `single`, values.yaml `mig.strategy`):
+    `mixed` advertises `nvidia.com/mig-<profile>` and keeps the product label; `single` advertises a node's one
+    slice kind as `nvidia.com/gpu` and labels the product `<product>-MIG-<profile>`; `none` advertises no slices."""
     allocators: dict[Annotated[str, Field(min_length=1)], Literal["device-plugin", "dra"]] = {}
     """Per GPU type (a key of gpu.products): which allocator owns its nodes. The NVIDIA DRA driver is installed
     with the device plugin disabled on the nodes it owns (k8s-dra-driver-gpu docs/prerequisites.md), so a type's
     GPUs are requested one way only: through ResourceClaims on `dra` types, as `nvidia.com/…` resources on the
     others. A type not listed is the device plugin's."""
+
+    def allocator(self, gpu_type: str | None) -> Literal["device-plugin", "dra"]:
+        """The allocator of a GPU type's pool; a request without a type is the device plugin's."""
+        return self.allocators.get(gpu_type, "device-plugin") if gpu_type else "device-plugin"
+
+    def uses_dra(self, gpu_type: str | None, dra: bool | None) -> bool:
+        """Whether a GPU request comes through DRA: as the spec says (`gpu.dra`), or else as its pool is allocated."""
+        return dra if dra is not None else self.allocator(gpu_type) == "dra"
 
 
 class Prometheus(SpecModel):

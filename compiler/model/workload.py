@@ -21,6 +21,11 @@ class GpuSharing(StrEnum):
     mps = "mps"
     mig = "mig"
 
+    @property
+    def shared(self) -> bool:
+        """Time-slicing and MPS: one GPU shared by several pods, as the device plugin's replicas of it."""
+        return self in (GpuSharing.time_slicing, GpuSharing.mps)
+
 
 # The most GPUs one machine has: 16 (NVIDIA DGX-2/HGX-2, Google Cloud's a2-megagpu-16g with 16 A100s); the
 # common large nodes have 8 (DGX H100/B200, AWS p5.48xlarge). A pod cannot span machines.
@@ -35,8 +40,9 @@ class Gpu(SpecModel):
     sharing: GpuSharing = GpuSharing.none
     mig_profile: Annotated[str, Field(pattern=r"^[1-7]g\.\d+gb$")] | None = None
     """MIG profile such as 1g.10gb; required with sharing: mig."""
-    dra: bool = False
-    """Request the device through a DRA ResourceClaimTemplate instead of a device-plugin limit."""
+    dra: bool | None = None
+    """Whether the GPU comes through a DRA ResourceClaim rather than a device-plugin limit. Unset: as the
+    environment's pool of this type is allocated (platform.gpu.allocators); set, it must agree with it."""
 
     @model_validator(mode="after")
     def _sharing_rules(self) -> Gpu:

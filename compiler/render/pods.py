@@ -28,7 +28,7 @@ from ..model.environment import Environment
 from ..model.mlsystem import Gpu, Probes, Resources
 from ..model.names import SECRET_VOLUME_PREFIX
 from ..model.units import memory_bytes
-from .gpu import CLAIM, claim_template_name, gpu_limits, gpu_node_selector, gpu_tolerations
+from .gpu import gpu_container_claims, gpu_limits, gpu_node_selector, gpu_pod_claims, gpu_tolerations
 
 RUN_AS = 10001  # a high UID/GID, away from any host user
 SCRATCH_VOLUME, SCRATCH_SIZE = "tmp", "1Gi"
@@ -78,7 +78,7 @@ def mebibytes(size: int) -> str:
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
 
-def container(spec: ContainerSpec, shared_memory: bool = False) -> k8s.Container:
+def container(spec: ContainerSpec, environment: Environment, shared_memory: bool = False) -> k8s.Container:
     quantities = {name: k8s.Quantity.from_string(value)
                   for name, value in container_resources(spec.resources, shared_memory).items()}
     http = spec.port is not None and spec.probes is not None
@@ -92,8 +92,8 @@ def container(spec: ContainerSpec, shared_memory: bool = False) -> k8s.Container
         ports=[k8s.ContainerPort(name="http", container_port=spec.port, protocol="TCP")] if spec.port else None,
         # Requests equal limits: Guaranteed QoS, and the quota arithmetic stays exact.
         resources=k8s.ResourceRequirements(
-            requests=quantities, limits={**quantities, **gpu_limits(spec.gpu)},
-            claims=[k8s.ResourceClaim(name=CLAIM)] if spec.gpu and spec.gpu.dra else None),
+            requests=quantities, limits={**quantities, **gpu_limits(spec.gpu, environment)},
+            claims=gpu_container_claims(spec.gpu, environment)),
         readiness_probe=_http_probe(spec.probes.readiness, period=10) if http else None,
         liveness_probe=_http_probe(spec.probes.liveness, period=20) if http else None,
         security_context=k8s.SecurityContext(
@@ -127,15 +127,12 @@ def pod_spec(containers: list[ContainerSpec], environment: Environment, *, servi
     gpu = next((c.gpu for c in containers if c.gpu is not None), None)
     shared_memory = needs_shared_memory(gpu, distributed)
     secrets = sorted({name for c in containers for name in c.secrets})
-    claims = None
-    if gpu is not None and gpu.dra:
-        claims = [k8s.PodResourceClaim(name=CLAIM, resource_claim_template_name=claim_template_name(workload))]
     return k8s.PodSpec(
-        containers=[container(c, shared_memory) for c in containers],
+        containers=[container(c, environment, shared_memory) for c in containers],
         restart_policy=restart_policy,
         service_account_name=service_account,
         automount_service_account_token=False,
-        resource_claims=claims,
+        resource_claims=gpu_pod_claims(gpu, environment, workload),
         enable_service_links=False,
         priority_class_name=priority_class,
         node_selector=gpu_node_selector(gpu, environment),

@@ -38,7 +38,7 @@ from ..model.pipeline import STEP_RESOURCES, StepKind
 from ..model.platform import ROLE_ANNOTATIONS
 from ..model.units import cpu_cores, memory_bytes
 from .context import RenderContext, SystemChart
-from .gpu import gpu_count, gpu_resource
+from .gpu import gpu_quota
 from .pods import container_resources, mebibytes, needs_shared_memory
 
 # Room for pods that operators add beside ours (Argo's executor, KServe's storage initializer, Kueue's
@@ -150,11 +150,9 @@ class TenancyChart(SystemChart):
                 hard[f"{kind}.{resource}"] = _quantity(resource, total)
         gpus: dict[str, int] = {}
         for n, _, gpu, _ in peak:
-            # DRA devices are counted by device class (`<class>.deviceclass.resource.k8s.io/devices`): gpu.py's
-            # quota entries of a request take this loop's place once gpu.py has them
-            if gpu is not None and not gpu.dra:
-                gpus[gpu_resource(gpu)] = gpus.get(gpu_resource(gpu), 0) + n * gpu_count(gpu)
-        hard.update({f"requests.{resource}": k8s.Quantity.from_number(n) for resource, n in sorted(gpus.items())})
+            for key, count in gpu_quota(gpu, self.ctx.system.environment.spec).items():
+                gpus[key] = gpus.get(key, 0) + n * count
+        hard.update({key: k8s.Quantity.from_number(n) for key, n in sorted(gpus.items())})
         hard["pods"] = k8s.Quantity.from_number(sum(n for n, *_ in peak) + ALLOWANCE_PODS)
         k8s.KubeResourceQuota(self, "quota", metadata=k8s.ObjectMeta(name=self.ctx.name),
                               spec=k8s.ResourceQuotaSpec(hard=dict(sorted(hard.items()))))

@@ -190,6 +190,12 @@ class Environment(SpecModel):
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""
 
+    def region_time_zone(self) -> str | None:
+        """The zone of the cluster's region (`schedulingWindows`), which schedules without a zone of their own run
+        in; None where the environment declares none (UTC)."""
+        table = self.scheduling_windows.get(self.cluster.region)
+        return table.time_zone if table else None
+
 
 def tier_of(environment: Environment) -> str:
     if environment.tier is not None:

@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
+from compiler.model.platform import Platform
+from compiler.render.argo import harden_executor
 from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors
 
 WT = "prod/recommender/workflowtemplate-recommender-pipeline.yaml"
@@ -189,3 +191,14 @@ def test_an_argo_workflows_profile_the_compiler_cannot_render_for_is_refused_at_
     field, column = ("version", 19) if "5.0" in profile else ("initlessPod", 35)  # the key's own column
     assert line.startswith(f"environments/prod.yaml:37:{column}: platform.argoWorkflows.{field}: "), line
     assert line.endswith("[E211]"), line
+
+
+def test_the_executor_patch_keeps_what_the_template_patches_already():
+    """A DRA step's template patches its pod's resourceClaims; the executor's containers join that patch."""
+    claims = [{"name": "gpu", "resourceClaimTemplateName": "train-gpu"}]
+    step = {"name": "train", "container": {"name": "main"}, "podSpecPatch": json.dumps({"resourceClaims": claims})}
+    patch = json.loads(harden_executor(Platform(), step)["podSpecPatch"])
+    assert patch["resourceClaims"] == claims
+    assert [c["name"] for c in patch["initContainers"] + patch["containers"]] == ["init", "wait"]
+    submit = {"name": "submit", "resource": {"action": "create", "manifest": "{}"}}
+    assert harden_executor(Platform(), submit) == submit  # Argo gives a resource template's pod MinimalCtrSC

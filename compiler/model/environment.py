@@ -31,7 +31,8 @@ class SyncWindow(SpecModel):
     schedule: Cron
     duration: Duration
     manual_sync: bool = True
-    """Whether a person may still sync by hand inside a deny window."""
+    """Whether a person may still sync by hand when the window stops automated syncs (outside an allow window,
+    inside a deny one)."""
 
 
 class ArgoCd(SpecModel):

@@ -32,6 +32,10 @@ Decisions:
   (`AppProject.IsGroupKindNamePermitted`). No `sourceNamespaces`: the Applications live in Argo CD's own
   namespace, which every project permits (`IsAppNamespacePermitted`). It is named like the root app: `<env>-root`
   would be the project of a team called `root`. The environment's sync windows apply to it as to the teams'.
+- Sync windows are read in the region's zone (`timeZone`; Argo CD reads a window without one in UTC), and each
+  says in its `description` what it lets through: with `manualSync` a person's sync passes whatever the window
+  says, so on a manual-only environment the window waits for automated sync to be turned on.
+- Argo CD 3.3 or later (model/platform.py refuses older): `clusterResourceWhitelist[].name` is new in v3.3.0.
 - The project whitelist is explicit rather than `*`: a team's Application may create only its own Namespaces and
   the kinds mlgitops renders — in particular no `Secret` (secrets come from ExternalSecrets), no Argo CD objects,
   and no cluster-scoped RBAC. A renderer that adds a kind must add it to `NAMESPACED_KINDS` (a test checks this).

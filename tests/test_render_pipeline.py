@@ -174,6 +174,21 @@ def test_pipeline_runs_are_serialised_bounded_and_cleaned_up(compiled):
     assert check["activeDeadlineSeconds"] < 15 * 60  # over before the next poll, which Forbid would skip
 
 
+def test_only_the_executor_gets_a_token_where_the_cluster_provides_its_secret(repo):
+    """Argo mounts the executor's token from `<account>.service-account-token` alone (workflowpod.go
+    setupServiceAccount, util/secrets TokenNameForServiceAccount), which Kubernetes no longer creates: only an
+    environment that says its cluster has them turns the steps' own token off."""
+    edit(repo, "environments/prod.yaml", 'argoWorkflows: {version: "4.0"',
+         'argoWorkflows: {executorTokenSecrets: true, version: "4.0"')
+    assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
+    spec = yaml.safe_load((repo / "generated" / WT).read_text())["spec"]
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["executor"] == {"serviceAccountName": "recommender-pipeline"}
+    drift = yaml.safe_load((repo / "generated/prod/recommender/cronworkflow-recommender-retrain-on-drift.yaml")
+                           .read_text())
+    assert "automountServiceAccountToken" not in drift["spec"]["workflowSpec"]  # its check reads Workflows itself
+
+
 def test_cron_workflows_run_in_the_regions_zone(compiled):
     """The README: a schedule without a zone of its own runs in the region's (eu-west-1: Europe/Dublin)."""
     for name in ("pipeline", "retrain-on-drift"):

@@ -76,6 +76,11 @@ class ArgoWorkflows(SpecModel):
     executor_hardened: bool = False
     """Whether the workflow controller's `executor.securityContext` meets Pod Security "restricted"; stock Argo
     Workflows gives its `init` and `wait` containers none, and the compiler then patches them into each pod."""
+    executor_token_secrets: bool = False
+    """Whether the cluster gives each pipeline ServiceAccount the long-lived token Secret
+    `<account>.service-account-token` (Kubernetes creates none since 1.24: argo-workflows docs/
+    service-account-secrets.md). Argo mounts the executor's token only from such a Secret; with it, the steps' own
+    containers run without a token (`automountServiceAccountToken: false`, `executor.serviceAccountName`)."""
     initless_pod: bool = False
     """Whether the controller's `initlessPod.enabled` is on (v4.1, beta, off by default): pods get no `init`
     container and a `supervisor` instead of `wait`."""

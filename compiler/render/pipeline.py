@@ -123,7 +123,17 @@ class PipelineChart(TrainingChart):
             # this, its deadline, pod GC and TTL (their execution spec is the template's).
             "synchronization": mutex(self.ctx.platform, self.template_name),
             **run_bounds(self._run_deadline()),
+            **self._executor_only_token(),
         }}, self._labels_for(self.runner))
+
+    def _executor_only_token(self) -> dict:
+        """Where the cluster provides the executor's token Secret, only Argo's containers get a token: the steps
+        themselves talk to MLflow and the object store, never to the API. workflowpod.go setupServiceAccount mounts
+        that Secret into the executor containers; were it missing, every step's pod would wait for its volume. The
+        drift trigger keeps its token: its check lists Workflows (the cooldown)."""
+        if not self.ctx.platform.argo_workflows.executor_token_secrets:
+            return {}
+        return {"automountServiceAccountToken": False, "executor": {"serviceAccountName": self.runner}}
 
     def _run_deadline(self) -> int:
         """The run's bound: its steps' deadlines one after another, as if none ran in parallel, and the time its

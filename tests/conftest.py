@@ -27,6 +27,7 @@ import yaml
 from click.testing import CliRunner
 
 from compiler.cli import main
+from compiler.model.platform import Platform
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
@@ -109,8 +110,9 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     return {path: yaml.safe_load(content) for path, content in tree(root / "generated").items()}
 
 
-def pod_specs(obj: dict) -> list[dict]:
-    """Every pod spec inside a workload, whatever its kind (KServe's predictor counted as one)."""
+def pod_specs(obj: dict, platform: Platform | None = None) -> list[dict]:
+    """Every pod spec inside a workload, whatever its kind (KServe's predictor counted as one). With the
+    environment's `platform`, workflow pods as Argo builds them: with the containers its controller adds."""
     spec = obj.get("spec", {})
     kind = obj["kind"]
     if kind in ("Deployment", "Job"):
@@ -120,29 +122,67 @@ def pod_specs(obj: dict) -> list[dict]:
     if kind == "PyTorchJob":
         return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
     if kind == "WorkflowTemplate":
-        return _workflow_pods(spec)
+        return _workflow_pods(spec, platform)
     if kind == "CronWorkflow":
-        return _workflow_pods(spec["workflowSpec"])
+        return _workflow_pods(spec["workflowSpec"], platform)
     if kind == "InferenceService":
         predictor = spec["predictor"]
         return [{**predictor, "containers": predictor.get("containers") or [predictor["model"]]}]
     return []
 
 
-def _workflow_pods(spec: dict) -> list[dict]:
+def _workflow_pods(spec: dict, platform: Platform | None = None) -> list[dict]:
     """The pods of an Argo workflow: each container template as the pod Argo makes of it (the workflow's pod
-    security context and volumes, the template's placement), and the pods of what a resource template creates."""
+    security context and volumes, the template's placement), and the pods of what a resource template creates.
+    With a platform, each template's pod also has the executor containers Argo adds, and its podSpecPatch applied."""
     pods = []
     for template in spec.get("templates", []):
+        pod = {"securityContext": spec.get("securityContext"), "volumes": spec.get("volumes", []),
+               "serviceAccountName": spec.get("serviceAccountName"),
+               "automountServiceAccountToken": spec.get("automountServiceAccountToken", True)}
         if "container" in template:
             placement = {k: template[k] for k in ("nodeSelector", "tolerations", "priorityClassName") if k in template}
-            pods.append({"securityContext": spec.get("securityContext"), "volumes": spec.get("volumes", []),
-                         "serviceAccountName": spec.get("serviceAccountName"),
-                         "automountServiceAccountToken": spec.get("automountServiceAccountToken", True), **placement,
-                         "containers": [template["container"]]})
+            pod = {**pod, **placement, "containers": [template["container"]]}
+            pods.append(_as_argo_builds(pod, template, platform.argo_workflows) if platform else pod)
         elif "resource" in template:
-            pods += pod_specs(yaml.safe_load(template["resource"]["manifest"]))
+            if platform:  # the pod running `argoexec resource` is Argo's own
+                pods.append(_as_argo_builds({**pod, "containers": []}, template, platform.argo_workflows))
+            pods += pod_specs(yaml.safe_load(template["resource"]["manifest"]), platform)
     return pods
+
+
+# The securityContext of the containers Argo adds, as the controller sets it (argo-workflows v4.1.2, workflow/
+# controller/workflowpod.go newExecContainer): the configured executor.securityContext, nil on a stock install
+# (hardened: what the environment says its configuration meets); for resource templates without one,
+# common.MinimalCtrSC(), whose root filesystem is read-only for `main` only.
+_RESTRICTED = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+               "seccompProfile": {"type": "RuntimeDefault"}}
+_MINIMAL_CTR_SC = {**_RESTRICTED, "privileged": False, "runAsUser": 8737}
+
+
+def _as_argo_builds(pod: dict, template: dict, argo) -> dict:
+    """A template's pod with the executor containers of the controller's pod layout, then the template's
+    podSpecPatch merged by container name (util.ApplyPodSpecPatch, a strategic merge)."""
+    resource = "resource" in template
+    context = _RESTRICTED if argo.executor_hardened else _MINIMAL_CTR_SC if resource else None
+    injected = {"containers": ["main"] if resource else ["supervisor" if argo.initless_pod else "wait"],
+                "initContainers": [] if argo.initless_pod else ["init"]}
+    pod = {**pod, "initContainers": [], "containers": [dict(c) for c in pod["containers"]]}
+    for field, names in injected.items():
+        for name in names:
+            container = {"name": name, "image": "quay.io/argoproj/argoexec"}
+            if context:
+                container["securityContext"] = {**context, "readOnlyRootFilesystem": name == "main"}
+            pod[field].insert(0, container)
+    patch = json.loads(template.get("podSpecPatch", "{}"))
+    for field in ("containers", "initContainers"):
+        for patched in patch.get(field, []):
+            target = next((c for c in pod[field] if c["name"] == patched["name"]), None)
+            if target is None:  # a strategic merge adds it, without an image: the pod would be invalid
+                pod[field].append(patched)
+            else:
+                target["securityContext"] = {**target.get("securityContext", {}), **patched.get("securityContext", {})}
+    return pod
 
 
 _REGISTRY_HOME: list[Path] = []  # where the session's example registry lives (set once per session)

@@ -11,7 +11,7 @@ import yaml
 
 from compiler.pipeline import ARGOCD_DIR, Workspace, compile_all, load_environments, validate_all
 from compiler.render.argocd import ROOT_KINDS, render_argocd
-from conftest import ROOT, edit, require_shared_schemas, schema_errors
+from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors
 
 # The examples: fraud-scorer is a Deployment scaled by KEDA; the KServe systems' replicas are KServe's own business.
 AUTOSCALED = {"fraud-scorer": True, "recommender": False, "support-assistant": False}
@@ -157,7 +157,7 @@ def test_the_root_app_has_a_project_of_its_own_limited_to_argo_cds_namespace_and
     for env, objects in rendered.items():
         project = _named(objects, "AppProject")[f"mlgitops-{env}"]
         windows = [{"kind": "allow", "schedule": "0 8 * * 1-5", "duration": "10h", "applications": ["*"],
-                    "manualSync": True}]
+                    "manualSync": True, "timeZone": "Europe/Dublin", "description": PROD_WINDOW}]
         assert project["spec"] == {
             "description": f"mlgitops: the root app of {env}, which syncs the projects and applications of "
                            f"generated/{env}/_argocd into Argo CD's namespace",
@@ -171,6 +171,33 @@ def test_the_root_app_has_a_project_of_its_own_limited_to_argo_cds_namespace_and
         assert "mlgitops.io/team" not in project["metadata"]["labels"]
         assert project["metadata"]["annotations"] == {"mlgitops.io/source": f"environments/{env}.yaml",
                                                       "argocd.argoproj.io/sync-wave": "-1"}
+
+
+PROD_WINDOW = ("automated syncs only 0 8 * * 1-5 for 10h (Europe/Dublin); manual syncs at any time (manualSync); "
+               "automated sync is off here, so this window applies only once it is turned on")
+
+
+def test_sync_windows_run_in_the_regions_zone_and_say_what_they_let_through(repo: Path) -> None:
+    """Without `timeZone` Argo CD reads a window's schedule in UTC; `manualSync` lets a person's sync through
+    whatever the window says (argo-cd v3.3.0 docs/user-guide/sync_windows.md)."""
+    edit(repo, "environments/staging.yaml", "autoSync: true",
+         'autoSync: true\n  syncWindows: [{kind: deny, schedule: "0 0 24 12 *", duration: 48h, manualSync: false}]')
+    rendered = _render(repo)
+    [prod] = _named(rendered["prod"], "AppProject")["prod-personalization"]["spec"]["syncWindows"]
+    assert (prod["timeZone"], prod["description"]) == ("Europe/Dublin", PROD_WINDOW)
+    [staging] = _named(rendered["staging"], "AppProject")["staging-personalization"]["spec"]["syncWindows"]
+    assert staging["description"] == "no automated syncs 0 0 24 12 * for 48h (Europe/Dublin); no manual syncs either"
+
+
+def test_an_argo_cd_that_cannot_name_a_projects_namespaces_is_refused_at_its_line(repo: Path) -> None:
+    """`clusterResourceWhitelist[].name` is new in Argo CD v3.3.0 (argo-cd e77acec, #24674): an older one drops it,
+    and each team's project could then create and delete any Namespace of the cluster."""
+    edit(repo, "environments/prod.yaml", 'argocd: {version: "3.3"}', 'argocd: {version: "3.2"}')
+    result = run_cli(repo, "compile", "--offline", "--env", "prod")
+    assert result.exit_code == 2
+    [line] = [line for line in result.stderr.splitlines() if "Argo CD 3.2" in line]
+    assert line.startswith("environments/prod.yaml:45:12: platform.argocd.version: "), line
+    assert "upgrade Argo CD to 3.3 or later" in line and line.endswith("[E211]"), line
 
 
 def test_the_root_project_permits_every_object_of_argocd_and_nothing_else(rendered: dict[str, list[dict]]) -> None:

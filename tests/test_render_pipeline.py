@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import lzma
+
+import jsonschema
 import pytest
 import yaml
 
-from conftest import edit, require_shared_schemas, run_cli, schema_errors
+from compiler.model.platform import Platform
+from compiler.render.argo import harden_executor
+from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors
 
 WT = "prod/recommender/workflowtemplate-recommender-pipeline.yaml"
 
@@ -83,9 +89,12 @@ def test_the_drift_trigger_submits_the_template_when_the_alert_fires(compiled):
 
 
 
-@pytest.mark.parametrize(("version", "field"), [("4.0", "schedules"), ("3.6", "schedules"), ("3.5", "schedule")])
-def test_cron_workflows_carry_the_schedule_field_of_the_platforms_argo_version(repo, version, field):
-    """Argo Workflows 4.0 removed `schedule` (such a CronWorkflow never runs); 3.6 added the list `schedules`."""
+@pytest.mark.parametrize(("version", "field", "mutex"), [
+    ("4.1", "schedules", "mutexes"), ("4.0", "schedules", "mutexes"), ("3.7", "schedules", "mutexes"),
+    ("3.6", "schedules", "mutexes"), ("3.5", "schedule", "mutex")])
+def test_argo_objects_carry_the_fields_of_the_platforms_argo_version(repo, version, field, mutex):
+    """Argo Workflows 4.0 removed `schedule` (such a CronWorkflow never runs) and the singular `mutex`; 3.6 added
+    the lists `schedules` and `mutexes`, 3.5 knows only the singular ones."""
     edit(repo, "environments/prod.yaml", 'argoWorkflows: {version: "4.0"', f'argoWorkflows: {{version: "{version}"')
     assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
     for name in ("pipeline", "retrain-on-drift"):
@@ -93,3 +102,118 @@ def test_cron_workflows_carry_the_schedule_field_of_the_platforms_argo_version(r
         schedule = spec["spec"].pop(field)
         assert isinstance(schedule, list if field == "schedules" else str) and len(schedule) >= 1
         assert {"schedule", "schedules"}.isdisjoint(spec["spec"])
+    template = yaml.safe_load((repo / "generated" / WT).read_text())["spec"]
+    one = {"name": "recommender-pipeline"}
+    assert template["synchronization"] == ({"mutexes": [one]} if mutex == "mutexes" else {"mutex": one})
+
+
+def _argo_crd(kind: str) -> jsonschema.Draft7Validator:
+    """The v1alpha1 schema of Argo Workflows v4.1.2's full CRD (../shared/crds): what a current cluster serves."""
+    path = ROOT.parent / "shared" / "crds" / f"argoproj.io_{kind.lower()}s.yaml.xz"
+    if not path.exists():
+        pytest.skip("../shared/crds is not beside the repository")
+    crd = yaml.safe_load(lzma.decompress(path.read_bytes()))
+    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+    return jsonschema.Draft7Validator(version["schema"]["openAPIV3Schema"])
+
+
+def test_argo_objects_are_valid_against_the_current_crds(compiled):
+    validators = {kind: _argo_crd(kind) for kind in ("WorkflowTemplate", "CronWorkflow")}
+    argo = {p: o for p, o in compiled.items() if o["kind"] in validators}
+    assert len(argo) == 9  # the template and two CronWorkflows, in each environment
+    assert {p: [e.message for e in validators[o["kind"]].iter_errors(o)] for p, o in argo.items()
+            if list(validators[o["kind"]].iter_errors(o))} == {}
+
+
+RESTRICTED = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True,
+              "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def test_a_stock_executor_gets_its_init_and_wait_containers_patched(compiled):
+    """workflowpod.go newExecContainer: init and wait get executor.securityContext, nil on a stock install; only
+    resource templates get MinimalCtrSC. dev has the stock executor, prod a hardened one."""
+    for path in (WT, "prod/recommender/cronworkflow-recommender-retrain-on-drift.yaml"):
+        obj = compiled[path.replace("prod/", "dev/")]
+        steps = templates(obj["spec"].get("workflowSpec", obj["spec"]))
+        for name, step in steps.items():
+            if "container" not in step:
+                assert "podSpecPatch" not in step, name  # steps, dag, resource: Argo's own pods are restricted
+                continue
+            assert json.loads(step["podSpecPatch"]) == {
+                "initContainers": [{"name": "init", "securityContext": RESTRICTED}],
+                "containers": [{"name": "wait", "securityContext": RESTRICTED}]}
+        prod = compiled[path]
+        prod_steps = templates(prod["spec"].get("workflowSpec", prod["spec"]))
+        assert not [name for name, step in prod_steps.items() if "podSpecPatch" in step]
+
+
+def test_an_init_less_executor_gets_its_supervisor_patched(repo):
+    """v4.1's init-less layout (initlessPod.enabled): no init container, `supervisor` in place of `wait`."""
+    edit(repo, "environments/dev.yaml", 'argoWorkflows: {version: "4.0"}',
+         'argoWorkflows: {version: "4.1", initlessPod: true}')
+    assert run_cli(repo, "compile", "--offline", "--env", "dev").exit_code == 0
+    spec = yaml.safe_load((repo / "generated" / WT.replace("prod/", "dev/")).read_text())["spec"]
+    assert json.loads(templates(spec)["evaluate"]["podSpecPatch"]) == {
+        "containers": [{"name": "supervisor", "securityContext": RESTRICTED}]}
+
+
+def test_pipeline_runs_are_serialised_bounded_and_cleaned_up(compiled):
+    spec = compiled[WT]["spec"]
+    # one run at a time, whoever submits it: Forbid holds only within one CronWorkflow
+    assert spec["synchronization"] == {"mutexes": [{"name": "recommender-pipeline"}]}
+    assert spec["podGC"] == {"strategy": "OnPodSuccess"}  # a failed step's pod stays, with its logs
+    assert spec["ttlStrategy"] == {"secondsAfterSuccess": 86400, "secondsAfterFailure": 7 * 86400}
+    # validate-data, evaluate and register have no timeout (1 h each), train its 6 h maxRuntime, 6 h for the queue
+    assert spec["activeDeadlineSeconds"] == (3 + 6 + 6) * 3600
+    drift = compiled["prod/recommender/cronworkflow-recommender-retrain-on-drift.yaml"]["spec"]
+    # the Workflows its submit step creates run from the template, whose spec (and TTL) is theirs
+    run = yaml.safe_load(templates(drift["workflowSpec"])["submit"]["resource"]["manifest"])
+    assert run["spec"]["workflowTemplateRef"] == {"name": compiled[WT]["metadata"]["name"]}
+    check = drift["workflowSpec"]
+    assert (check["podGC"], check["ttlStrategy"]) == (spec["podGC"], spec["ttlStrategy"])
+    assert check["activeDeadlineSeconds"] < 15 * 60  # over before the next poll, which Forbid would skip
+
+
+def test_only_the_executor_gets_a_token_where_the_cluster_provides_its_secret(repo):
+    """Argo mounts the executor's token from `<account>.service-account-token` alone (workflowpod.go
+    setupServiceAccount, util/secrets TokenNameForServiceAccount), which Kubernetes no longer creates: only an
+    environment that says its cluster has them turns the steps' own token off."""
+    edit(repo, "environments/prod.yaml", 'argoWorkflows: {version: "4.0"',
+         'argoWorkflows: {executorTokenSecrets: true, version: "4.0"')
+    assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
+    spec = yaml.safe_load((repo / "generated" / WT).read_text())["spec"]
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["executor"] == {"serviceAccountName": "recommender-pipeline"}
+    drift = yaml.safe_load((repo / "generated/prod/recommender/cronworkflow-recommender-retrain-on-drift.yaml")
+                           .read_text())
+    assert "automountServiceAccountToken" not in drift["spec"]["workflowSpec"]  # its check reads Workflows itself
+
+
+def test_cron_workflows_run_in_the_regions_zone(compiled):
+    """The README: a schedule without a zone of its own runs in the region's (eu-west-1: Europe/Dublin)."""
+    for name in ("pipeline", "retrain-on-drift"):
+        assert compiled[f"prod/recommender/cronworkflow-recommender-{name}.yaml"]["spec"]["timezone"] == "Europe/Dublin"
+
+
+@pytest.mark.parametrize(("profile", "message"), [
+    ('{version: "5.0"', "Argo Workflows 5.0 is not supported"),
+    ('{version: "4.0", initlessPod: true', "Argo Workflows 4.0 has no init-less pod layout")])
+def test_an_argo_workflows_profile_the_compiler_cannot_render_for_is_refused_at_its_line(repo, profile, message):
+    edit(repo, "environments/prod.yaml", 'argoWorkflows: {version: "4.0"', f"argoWorkflows: {profile}")
+    result = run_cli(repo, "compile", "--offline", "--env", "prod")
+    assert result.exit_code == 2
+    [line] = [line for line in result.stderr.splitlines() if message in line]
+    field, column = ("version", 19) if "5.0" in profile else ("initlessPod", 35)  # the key's own column
+    assert line.startswith(f"environments/prod.yaml:37:{column}: platform.argoWorkflows.{field}: "), line
+    assert line.endswith("[E211]"), line
+
+
+def test_the_executor_patch_keeps_what_the_template_patches_already():
+    """A DRA step's template patches its pod's resourceClaims; the executor's containers join that patch."""
+    claims = [{"name": "gpu", "resourceClaimTemplateName": "train-gpu"}]
+    step = {"name": "train", "container": {"name": "main"}, "podSpecPatch": json.dumps({"resourceClaims": claims})}
+    patch = json.loads(harden_executor(Platform(), step)["podSpecPatch"])
+    assert patch["resourceClaims"] == claims
+    assert [c["name"] for c in patch["initContainers"] + patch["containers"]] == ["init", "wait"]
+    submit = {"name": "submit", "resource": {"action": "create", "manifest": "{}"}}
+    assert harden_executor(Platform(), submit) == submit  # Argo gives a resource template's pod MinimalCtrSC

@@ -101,7 +101,7 @@ def test_the_weekly_low_carbon_pipeline_starts_at_the_window_in_the_region_zone(
     assert run_cli(repo, "compile", "--offline").exit_code == 0
     for env in ("dev", "staging", "prod"):
         cron = rendered(repo, env, "recommender", "cronworkflow-recommender-pipeline.yaml")
-        assert (cron["spec"]["schedule"], cron["spec"]["timezone"]) == ("0 1 * * 0", "Europe/Dublin")
+        assert (cron["spec"]["schedules"], cron["spec"]["timezone"]) == (["0 1 * * 0"], "Europe/Dublin")
         assert schema_errors(cron) == []
 
 

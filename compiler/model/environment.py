@@ -32,7 +32,8 @@ class SyncWindow(SpecModel):
     schedule: Cron
     duration: Duration
     manual_sync: bool = True
-    """Whether a person may still sync by hand inside a deny window."""
+    """Whether a person may still sync by hand when the window stops automated syncs (outside an allow window,
+    inside a deny one)."""
 
 
 class ArgoCd(SpecModel):
@@ -226,6 +227,12 @@ class Environment(SpecModel):
     stock install (model/platform.py)."""
     defaults: dict[str, Any] = {}
     """Values applied to every system before its own (deep merge)."""
+
+    def region_time_zone(self) -> str | None:
+        """The zone of the cluster's region (`schedulingWindows`), which schedules without a zone of their own run
+        in; None where the environment declares none (UTC)."""
+        table = self.scheduling_windows.get(self.cluster.region)
+        return table.time_zone if table else None
 
 
 def tier_of(environment: Environment) -> str:

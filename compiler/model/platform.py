@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import RuleError, SpecModel
+from ..errors import Code
+from .base import CodedValueError, RuleError, SpecModel
 from .units import DnsLabel, DnsSubdomain
 
 Version = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+$")]
@@ -24,6 +25,11 @@ Version = Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+$")]
 
 LabelMap = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$")],
                 Annotated[str, Field(pattern=r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61}[A-Za-z0-9]|[A-Za-z0-9]?)$")]]
+
+
+# The Argo Workflows releases whose fields the renderers know (render/argo.py reads each one's differences).
+ARGO_WORKFLOWS_VERSIONS = ("3.5", "3.6", "3.7", "4.0", "4.1")
+ARGOCD_MINIMUM = "3.3"
 
 
 def at_least(version: str, minimum: str) -> bool:
@@ -66,9 +72,35 @@ class KServe(SpecModel):
 
 class ArgoWorkflows(SpecModel):
     version: Version = "4.0"
+    """3.5 to 4.1: the releases whose fields the renderers know (render/argo.py)."""
     executor_hardened: bool = False
     """Whether the workflow controller's `executor.securityContext` meets Pod Security "restricted"; stock Argo
-    Workflows gives its `init` and `wait` containers none."""
+    Workflows gives its `init` and `wait` containers none, and the compiler then patches them into each pod."""
+    executor_token_secrets: bool = False
+    """Whether the cluster gives each pipeline ServiceAccount the long-lived token Secret
+    `<account>.service-account-token` (Kubernetes creates none since 1.24: argo-workflows docs/
+    service-account-secrets.md). Argo mounts the executor's token only from such a Secret; with it, the steps' own
+    containers run without a token (`automountServiceAccountToken: false`, `executor.serviceAccountName`)."""
+    initless_pod: bool = False
+    """Whether the controller's `initlessPod.enabled` is on (v4.1, beta, off by default): pods get no `init`
+    container and a `supervisor` instead of `wait`."""
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, version: str) -> str:
+        if version not in ARGO_WORKFLOWS_VERSIONS:
+            raise CodedValueError(f"Argo Workflows {version} is not supported: the compiler renders for "
+                                  f"{', '.join(ARGO_WORKFLOWS_VERSIONS)}", Code.PLATFORM_CANNOT)
+        return version
+
+    @field_validator("initless_pod")
+    @classmethod
+    def _initless_needs_4_1(cls, initless: bool, info: ValidationInfo) -> bool:
+        version = info.data.get("version")
+        if initless and version and not at_least(version, "4.1"):
+            raise CodedValueError(f"Argo Workflows {version} has no init-less pod layout (initlessPod is new in "
+                                  "4.1)", Code.PLATFORM_CANNOT)
+        return initless
 
 
 class KueueQueue(SpecModel):
@@ -148,6 +180,18 @@ class Prometheus(SpecModel):
 
 class ArgoCdPlatform(SpecModel):
     version: Version = "3.3"
+    """3.3 or later: a project's `clusterResourceWhitelist[].name`, which limits each team to its own Namespaces,
+    is new in v3.3.0 (argo-cd e77acec, #24674); an older Argo CD drops the field and lets the team's Applications
+    create and delete any Namespace."""
+
+    @field_validator("version")
+    @classmethod
+    def _names_namespaces(cls, version: str) -> str:
+        if not at_least(version, ARGOCD_MINIMUM):
+            raise CodedValueError(f"Argo CD {version} cannot limit a project to its own Namespaces "
+                                  f"(clusterResourceWhitelist[].name is new in {ARGOCD_MINIMUM}); upgrade Argo CD to "
+                                  f"{ARGOCD_MINIMUM} or later", Code.PLATFORM_CANNOT)
+        return version
 
 
 class ObjectStore(SpecModel):

@@ -32,6 +32,10 @@ Decisions:
   (`AppProject.IsGroupKindNamePermitted`). No `sourceNamespaces`: the Applications live in Argo CD's own
   namespace, which every project permits (`IsAppNamespacePermitted`). It is named like the root app: `<env>-root`
   would be the project of a team called `root`. The environment's sync windows apply to it as to the teams'.
+- Sync windows are read in the region's zone (`timeZone`; Argo CD reads a window without one in UTC), and each
+  says in its `description` what it lets through: with `manualSync` a person's sync passes whatever the window
+  says, so on a manual-only environment the window waits for automated sync to be turned on.
+- Argo CD 3.3 or later (model/platform.py refuses older): `clusterResourceWhitelist[].name` is new in v3.3.0.
 - The project whitelist is explicit rather than `*`: a team's Application may create only its own Namespaces and
   the kinds mlgitops renders — in particular no `Secret` (secrets come from ExternalSecrets), no Argo CD objects,
   and no cluster-scoped RBAC. A renderer that adds a kind must add it to `NAMESPACED_KINDS` (a test checks this).
@@ -45,6 +49,7 @@ from typing import Any
 import cdk8s
 
 from ..merge import EnvironmentDoc, MergedSystem
+from ..model.environment import SyncWindow
 from ..pipeline import argocd_order
 from .context import MANAGED_BY
 from .custom import custom_resource
@@ -188,9 +193,28 @@ def _application(chart: cdk8s.Chart, environment: EnvironmentDoc, system: Merged
 
 
 def _sync_windows(environment: EnvironmentDoc) -> dict[str, Any]:
-    windows = environment.spec.argocd.sync_windows
-    return {"syncWindows": [{"kind": w.kind, "schedule": w.schedule, "duration": w.duration, "applications": ["*"],
-                             "manualSync": w.manual_sync} for w in windows]} if windows else {}
+    """The environment's sync windows, read in its region's zone (`timeZone`; without it Argo CD reads the schedule
+    in UTC), each described as Argo CD applies it (docs/user-guide/sync_windows.md, argo-cd v3.3.0 fd6b7d5b)."""
+    spec = environment.spec
+    zone = spec.region_time_zone()
+    return {"syncWindows": [{
+        "kind": w.kind, "schedule": w.schedule, "duration": w.duration, "applications": ["*"],
+        "manualSync": w.manual_sync, **({"timeZone": zone} if zone else {}),
+        "description": _window_description(w, zone or "UTC", spec.argocd.auto_sync),
+    } for w in spec.argocd.sync_windows]} if spec.argocd.sync_windows else {}
+
+
+def _window_description(window: SyncWindow, zone: str, auto_sync: bool) -> str:
+    """What the window does: an allow window lets automated syncs run only inside it, a deny window stops them
+    inside it; `manualSync` lets a person's sync through regardless, so on a manual-only environment the window
+    changes nothing until automated sync is turned on."""
+    when = f"{window.schedule} for {window.duration} ({zone})"
+    text = (f"automated syncs only {when}" if window.kind == "allow" else f"no automated syncs {when}")
+    text += "; manual syncs at any time (manualSync)" if window.manual_sync else \
+        ("; manual syncs only inside it too" if window.kind == "allow" else "; no manual syncs either")
+    if not auto_sync and window.manual_sync:
+        text += "; automated sync is off here, so this window applies only once it is turned on"
+    return text
 
 
 def _source(environment: EnvironmentDoc, path: str) -> dict[str, str]:

@@ -34,7 +34,15 @@ from ..model.names import PIPELINE_SUFFIX
 from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
 from ..yamltext import dump_yaml
-from .argo import WORKFLOW_SECURITY, cron_schedule
+from .argo import (
+    QUEUE_SLACK_SECONDS,
+    STEP_BOUND_SECONDS,
+    WORKFLOW_SECURITY,
+    cron_schedule,
+    harden_executor,
+    mutex,
+    run_bounds,
+)
 from .context import RenderContext
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
@@ -47,6 +55,8 @@ ENTRYPOINT = "pipeline"
 DRIFT_ALERT = "ModelDriftHigh"
 WORKFLOW_ENV = "MLGITOPS_WORKFLOW"  # the run's Workflow name: the MLflow tag mlgitops.workflow that links the steps
 DRIFT_POLL = "*/15 * * * *"
+# A drift check ends before the next poll is due, so `Forbid` never skips one.
+DRIFT_CHECK_DEADLINE_SECONDS = 14 * 60
 EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
                                verbs=["create", "patch"])
 
@@ -71,8 +81,7 @@ class PipelineChart(TrainingChart):
         triggers = self.pipeline.triggers
         if triggers.schedule is not None:
             custom_resource(self, "cron", "argoproj.io/v1alpha1", "CronWorkflow", self.runner, {"spec": {
-                **cron_schedule(self.ctx.platform, cron_expression(triggers.schedule)),
-                **({"timezone": triggers.time_zone} if triggers.time_zone else {}),
+                **cron_schedule(self.ctx.platform, cron_expression(triggers.schedule), triggers.time_zone),
                 "concurrencyPolicy": "Forbid",  # never two retrainings of one model at once
                 "successfulJobsHistoryLimit": 3,
                 "failedJobsHistoryLimit": 3,
@@ -110,7 +119,32 @@ class PipelineChart(TrainingChart):
             "arguments": {"parameters": [{"name": "trigger", "value": "manual"}]},
             "volumes": [volumes[name] for name in sorted(volumes)],
             "templates": [{"name": ENTRYPOINT, "dag": {"tasks": tasks}}] + [body for body, _ in rendered],
+            # One run of the system's pipeline at a time, whoever submits it (the schedule, the drift trigger, a
+            # person): CronWorkflow's Forbid holds only for its own runs. Workflows made from the template inherit
+            # this, its deadline, pod GC and TTL (their execution spec is the template's).
+            "synchronization": mutex(self.ctx.platform, self.template_name),
+            **run_bounds(self._run_deadline()),
+            **self._executor_only_token(),
         }}, self._labels_for(self.runner))
+
+    def _executor_only_token(self) -> dict:
+        """Where the cluster provides the executor's token Secret, only Argo's containers get a token: the steps
+        themselves talk to MLflow and the object store, never to the API. workflowpod.go setupServiceAccount mounts
+        that Secret into the executor containers; were it missing, every step's pod would wait for its volume. The
+        drift trigger keeps its token: its check lists Workflows (the cooldown)."""
+        if not self.ctx.platform.argo_workflows.executor_token_secrets:
+            return {}
+        return {"automountServiceAccountToken": False, "executor": {"serviceAccountName": self.runner}}
+
+    def _run_deadline(self) -> int:
+        """The run's bound: its steps' deadlines one after another, as if none ran in parallel, and the time its
+        GPU steps may wait in Kueue's queue."""
+        return sum(self._step_deadline(step) or STEP_BOUND_SECONDS for step in self.pipeline.steps) + \
+            QUEUE_SLACK_SECONDS
+
+    def _step_deadline(self, step: Step) -> int | None:
+        timeout = step.timeout or (self.training.max_runtime if step.kind is StepKind.train else None)
+        return int(duration_seconds(timeout)) if timeout else None
 
     def _step(self, step: Step) -> tuple[dict, dict | None]:
         """The step's template, and the pod spec its container came from (None for a resource step)."""
@@ -132,12 +166,11 @@ class PipelineChart(TrainingChart):
         if "resourceClaims" in pod["spec"]:  # DRA: the template has no field of its own for it
             body["podSpecPatch"] = json.dumps({"resourceClaims": pod["spec"]["resourceClaims"]}, sort_keys=True)
         body.update(self._step_io(step))
-        timeout = step.timeout or (self.training.max_runtime if train else None)
-        if timeout:
-            body["activeDeadlineSeconds"] = int(duration_seconds(timeout))
+        if deadline := self._step_deadline(step):
+            body["activeDeadlineSeconds"] = deadline
         if train and self.training.retries:
             body["retryStrategy"] = {"limit": str(self.training.retries)}
-        return body, pod
+        return harden_executor(self.ctx.platform, body), pod
 
     def _step_io(self, step: Step) -> dict:
         io: dict = {}
@@ -224,7 +257,9 @@ class PipelineChart(TrainingChart):
                "metadata": {"generateName": f"{self.template_name}-drift-", "labels": self._labels_for(self.runner)},
                "spec": self._submission("drift")}
         custom_resource(self, "drift-trigger", "argoproj.io/v1alpha1", "CronWorkflow", name, {"spec": {
-            **cron_schedule(self.ctx.platform, DRIFT_POLL),
+            # The region's zone, as every schedule without one of its own (every 15 minutes is the same anywhere
+            # but in the run's timestamps).
+            **cron_schedule(self.ctx.platform, DRIFT_POLL, environment.region_time_zone()),
             "concurrencyPolicy": "Forbid",
             "successfulJobsHistoryLimit": 1,
             "failedJobsHistoryLimit": 3,
@@ -234,13 +269,15 @@ class PipelineChart(TrainingChart):
                 "securityContext": WORKFLOW_SECURITY,
                 "podMetadata": {"labels": labels},
                 "volumes": pod["spec"]["volumes"],
+                **run_bounds(DRIFT_CHECK_DEADLINE_SECONDS),
                 "templates": [
                     {"name": "on-drift", "steps": [
                         [{"name": "check", "template": "alert-firing"}],
                         [{"name": "submit", "template": "submit",
                           "when": "{{steps.check.outputs.parameters.firing}} == true"}]]},
-                    {"name": "alert-firing", "container": pod["spec"]["containers"][0],
-                     "outputs": {"parameters": [{"name": "firing", "valueFrom": {"path": "/tmp/firing"}}]}},
+                    harden_executor(self.ctx.platform, {
+                        "name": "alert-firing", "container": pod["spec"]["containers"][0],
+                        "outputs": {"parameters": [{"name": "firing", "valueFrom": {"path": "/tmp/firing"}}]}}),
                     {"name": "submit", "resource": {"action": "create", "manifest": dump_yaml(run)}},
                 ],
             },

@@ -171,6 +171,16 @@ def test_a_queue_the_environment_does_not_have_is_refused_at_its_line(repo: Path
     assert all("training.queue: queue gpu-hyperscale is not a queue of this environment" in d for d in diagnostics)
 
 
+def test_a_queue_named_default_is_refused_it_would_queue_every_pod(repo: Path) -> None:
+    for env in ("dev", "staging", "prod"):
+        edit(repo, f"environments/{env}.yaml", "gpu-finetune: {clusterQueue: gpu-training}",
+             "default: {clusterQueue: gpu-training}")
+    edit(repo, SUP, "queue: gpu-finetune", "queue: default")
+    diagnostics = _refusal(repo, SUP, "queue: default")
+    assert len(diagnostics) == 3 and all("a LocalQueue named default" in d and d.endswith("[E211]")
+                                         for d in diagnostics)
+
+
 def test_a_pipeline_steps_queue_the_environment_does_not_have_is_refused_at_its_line(repo: Path) -> None:
     edit(repo, REC, "      kind: evaluate\n", "      kind: evaluate\n      queue: eval-gpus\n"
          "      resources: {cpu: '2', memory: 8Gi, gpu: {count: 1, type: nvidia-a100-80gb}}\n")

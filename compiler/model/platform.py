@@ -91,6 +91,9 @@ class Kueue(SpecModel):
     """The WorkloadPriorityClasses the cluster has (`training.priority` names one)."""
 
 
+TRAINER_V1 = "kubeflow.org/v1"  # training-operator v1's API (PyTorchJob)
+
+
 class Trainer(SpecModel):
     """Kubeflow's training controller for distributed training."""
 

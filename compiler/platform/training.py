@@ -16,13 +16,16 @@ from ..errors import Code
 from ..load import FieldPath
 from ..model import Environment, MLSystem
 from ..model.pipeline import StepKind
-from ..model.platform import Platform
+from ..model.platform import TRAINER_V1, Platform
 from . import Misfit
 
-TRAINER_V1 = "kubeflow.org/v1"
 # The Kueue integration (its framework name) that admits each kind a queued workload is rendered as.
 INTEGRATION = {"Job": "batch/job", "Pod": "pod", "TrainJob": "trainer.kubeflow.org/trainjob",
                "PyTorchJob": "kubeflow.org/pytorchjob"}
+# Kueue labels and admits every workload without a queue through the namespace's LocalQueue of this name, when it
+# exists (kueue v0.19.2 pkg/controller/jobs/pod/pod_webhook.go Default, pkg/controller/constants DefaultLocalQueueName):
+# with the stock `pod` integration that would gate the serving and Argo pods too.
+KUEUE_DEFAULT_QUEUE = "default"
 # The init container training-operator v1 injects into every Worker; an override is read from this file.
 V1_INIT_TEMPLATE = "/etc/config/initContainer.yaml"
 
@@ -67,6 +70,9 @@ def check_training(spec: MLSystem, environment: Environment, environment_file: s
             yield Misfit(use.field, f"queue {use.queue} is not a queue of this environment (platform.kueue.queues "
                                     f"in {environment_file}: {', '.join(sorted(kueue.queues)) or 'none'})",
                          Code.NOT_OFFERED)
+        if use.queue == KUEUE_DEFAULT_QUEUE:
+            yield Misfit(use.field, f"a LocalQueue named {KUEUE_DEFAULT_QUEUE} makes Kueue queue every pod of the "
+                                    "namespace that names no queue, serving included: name the queue otherwise")
         integration = INTEGRATION[use.kind]
         if integration not in kueue.integrations:
             yield Misfit(use.field, f"Kueue would never admit this {use.kind}: its integration {integration} is "

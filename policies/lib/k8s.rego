@@ -45,8 +45,12 @@ _direct(obj) := [["spec.template.spec", obj.spec.template.spec]] if {
 	obj.kind == "InferenceService"
 } else := []
 
-# A TrainJob's pod patch, its `node` container (the trainer's) completed from spec.trainer.
-_trainer_pod(obj, pod) := object.union(pod, {"containers": [_trainer_container(obj, c) | some c in safe.items(pod, "containers")]})
+# A TrainJob's pod patch, its `node` container (the trainer's) completed from spec.trainer. Marked `trainJob`: a
+# patch cannot carry every pod field (automountServiceAccountToken), so rules know the runtime's template decides.
+_trainer_pod(obj, pod) := object.union(pod, {
+	"containers": [_trainer_container(obj, c) | some c in safe.items(pod, "containers")],
+	"trainJob": true,
+})
 
 _trainer_container(obj, container) := object.union(container, {key: value |
 	some [key, field] in [["image", "image"], ["env", "env"], ["resources", "resourcesPerNode"]]

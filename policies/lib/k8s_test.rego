@@ -38,6 +38,7 @@ test_trainjob_pod_is_its_runtime_patch_with_the_trainer_container if {
 	p.path == "spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec"
 	p.containers == [{"name": "node", "securityContext": {"privileged": false}, "image": "r.example.com/t:1",
 		"resources": {"limits": {"cpu": "1"}}}]
+	p.spec.trainJob
 }
 
 test_inferenceservice_model_is_a_container if {

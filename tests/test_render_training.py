@@ -98,15 +98,6 @@ def test_the_pipeline_may_create_the_trainjob_and_nothing_else_of_the_kind(compi
     assert not any("kubeflow.org" in r["apiGroups"] for r in role["rules"])
 
 
-def test_a_pytorchjob_only_on_training_operator_v1_with_kueues_integration(repo: Path) -> None:
-    require_shared_schemas()
-    _use_profile(repo, "prod", V1_PROFILE)
-    job = yaml.load(_train_step(_compile(repo), "prod")["resource"]["manifest"])
-    assert (job["apiVersion"], job["kind"]) == ("kubeflow.org/v1", "PyTorchJob")
-    assert job["spec"]["runPolicy"]["suspend"] is True
-    assert schema_errors(job) == []
-
-
 def test_a_pytorchjob_kueue_does_not_manage_is_refused_at_the_queue(repo: Path) -> None:
     _use_profile(repo, "prod", "  trainer: {api: kubeflow.org/v1, initContainerHardened: true}\n")
     [diagnostic] = _refusal(repo, REC, "queue: ml-training")
@@ -220,10 +211,14 @@ def test_the_train_step_owns_its_trainjob_sees_its_outcome_and_is_bounded(compil
     assert train["retryStrategy"] == {"limit": "2"}
 
 
-def test_a_pytorchjob_releases_its_pods_and_fails_where_the_step_sees_it(repo: Path) -> None:
-    _use_profile(repo, "prod", V1_PROFILE)
+def test_a_pytorchjob_on_training_operator_v1_releases_its_pods_and_fails_where_the_step_sees_it(
+        repo: Path) -> None:
+    require_shared_schemas()
+    _use_profile(repo, "prod", V1_PROFILE)  # v1, Kueue's PyTorchJob integration on, the init container hardened
     train = _train_step(_compile(repo), "prod")
     job = yaml.load(train["resource"]["manifest"])
+    assert (job["apiVersion"], job["kind"]) == ("kubeflow.org/v1", "PyTorchJob")
+    assert job["spec"]["runPolicy"]["suspend"] is True and schema_errors(job) == []
     run_policy = job["spec"]["runPolicy"]
     assert run_policy["cleanPodPolicy"] == "Running"
     assert run_policy["ttlSecondsAfterFinished"] > 0

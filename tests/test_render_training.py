@@ -154,6 +154,12 @@ def test_every_rendered_kind_is_in_the_team_projects_whitelist(compiled: dict[st
     assert {("kueue.x-k8s.io", "LocalQueue"), ("trainer.kubeflow.org", "TrainJob")} <= allowed
 
 
+def test_the_team_may_read_its_trainjobs_and_localqueues(compiled: dict[str, dict]) -> None:
+    rules = compiled["prod/recommender/role-recommender-team-view.yaml"]["rules"]
+    readable = {(group, resource) for r in rules for group in r["apiGroups"] for resource in r["resources"]}
+    assert {("trainer.kubeflow.org", "trainjobs"), ("kueue.x-k8s.io", "localqueues")} <= readable
+
+
 def test_a_queue_the_environment_does_not_have_is_refused_at_its_line(repo: Path) -> None:
     edit(repo, SUP, "queue: gpu-finetune", "queue: gpu-hyperscale")
     diagnostics = _refusal(repo, SUP, "queue: gpu-hyperscale")  # one for each environment

@@ -121,6 +121,13 @@ def pod_specs(obj: dict, platform: Platform | None = None) -> list[dict]:
         return [spec["jobTemplate"]["spec"]["template"]["spec"]]
     if kind == "PyTorchJob":
         return [r["template"]["spec"] for r in spec["pytorchReplicaSpecs"].values()]
+    if kind == "TrainJob":  # the patch of the runtime's pod, with the trainer container it names
+        [patch] = spec["runtimePatches"]
+        [node] = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
+        pod = node["template"]["spec"]["template"]["spec"]
+        trainer = spec["trainer"]
+        return [{**pod, "containers": [{**c, "image": trainer["image"], "resources": trainer["resourcesPerNode"]}
+                                       for c in pod["containers"]]}]
     if kind == "WorkflowTemplate":
         return _workflow_pods(spec, platform)
     if kind == "CronWorkflow":

@@ -35,7 +35,7 @@ def test_manifests_embedded_in_workflows_validate_too(compiled: dict[str, dict])
     specs += [o["spec"]["workflowSpec"] for o in compiled.values() if o["kind"] == "CronWorkflow"]
     embedded = [yaml.load(t["resource"]["manifest"]) for spec in specs for t in spec.get("templates", [])
                 if "resource" in t]
-    assert {e["kind"] for e in embedded} == {"PyTorchJob", "Workflow"}  # the train step; the drift trigger's run
+    assert {e["kind"] for e in embedded} == {"TrainJob", "Workflow"}  # the train step; the drift trigger's run
     for manifest in embedded:
         # ../shared/schemas has no Workflow; its spec is a WorkflowTemplate's (Argo's own CRDs share the type)
         kind = "WorkflowTemplate" if manifest["kind"] == "Workflow" else manifest["kind"]
@@ -73,6 +73,9 @@ def test_every_pod_is_hardened(compiled: dict[str, dict]) -> None:
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, path
         # Argo's executor reports each step through the API: workflow pods get the token of their own account
         argo = pod.get("serviceAccountName", "").endswith(("-pipeline", "-pipeline-trigger"))
+        if "automountServiceAccountToken" not in pod:  # a TrainJob's pod: its ServiceAccount decides
+            account = compiled[f"{path.rsplit('/', 1)[0]}/serviceaccount-{pod['serviceAccountName']}.yaml"]
+            pod = {**pod, "automountServiceAccountToken": account["automountServiceAccountToken"]}
         assert pod["automountServiceAccountToken"] is argo, path
         for container in pod["containers"]:
             context = container["securityContext"]
@@ -165,26 +168,22 @@ def test_training_shapes(compiled: dict[str, dict]) -> None:
     assert (request["deviceClassName"], request["count"]) == ("gpu.nvidia.com", 2)
     assert "nvidia-a100-sxm4-80gb" in request["selectors"][0]["cel"]["expression"]
 
-    # the recommender trains in its pipeline: the train step creates the PyTorchJob and waits for it
+    # the recommender trains in its pipeline: the train step creates the TrainJob and waits for it
     pipeline = compiled["prod/recommender/workflowtemplate-recommender-pipeline.yaml"]["spec"]
     [train] = [t for t in pipeline["templates"] if t["name"] == "train"]
-    pytorch = yaml.load(train["resource"]["manifest"])
-    replicas = pytorch["spec"]["pytorchReplicaSpecs"]
-    assert (replicas["Master"]["replicas"], replicas["Worker"]["replicas"]) == (1, 3)
-    assert replicas["Worker"]["template"]["spec"]["containers"][0]["name"] == "pytorch"
-    assert pytorch["spec"]["runPolicy"] == {"activeDeadlineSeconds": 21600, "backoffLimit": 2,
-                                            "cleanPodPolicy": "None", "suspend": True}
-    assert pytorch["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "ml-training"
-    assert {"name": "MLGITOPS_WORKFLOW", "value": "{{workflow.name}}"} in (
-        replicas["Master"]["template"]["spec"]["containers"][0]["env"])
+    trainjob = yaml.load(train["resource"]["manifest"])
+    assert trainjob["spec"]["trainer"]["numNodes"] == 4
+    assert (trainjob["spec"]["activeDeadlineSeconds"], trainjob["spec"]["suspend"]) == (21600, True)
+    assert trainjob["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "ml-training"
+    assert {"name": "MLGITOPS_WORKFLOW", "value": "{{workflow.name}}"} in trainjob["spec"]["trainer"]["env"]
     role = compiled["prod/recommender/role-recommender-pipeline.yaml"]
-    assert {"apiGroups": ["kubeflow.org"], "resources": ["pytorchjobs"],
+    assert {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs"],
             "verbs": ["create", "get", "list", "watch"]} in role["rules"]
     # dev: two workers, no GPU
     dev = compiled["dev/recommender/workflowtemplate-recommender-pipeline.yaml"]["spec"]
     [dev_train] = [t for t in dev["templates"] if t["name"] == "train"]
     dev_job = yaml.load(dev_train["resource"]["manifest"])
-    assert dev_job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 1
+    assert dev_job["spec"]["trainer"]["numNodes"] == 2
     assert "nvidia.com/gpu" not in str(dev_job)
 
 
@@ -201,19 +200,20 @@ def test_scheduled_distributed_training_without_a_pipeline_is_a_cron_workflow(re
     assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
     workflow = yaml.load((repo / "generated/prod/recommender/cronworkflow-recommender-train.yaml").read_text())
     assert (workflow["spec"]["schedules"], workflow["spec"]["timezone"]) == (["0 3 * * 0"], "Europe/Dublin")
-    pytorch = yaml.load(workflow["spec"]["workflowSpec"]["templates"][0]["resource"]["manifest"])
-    assert pytorch["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 3
+    trainjob = yaml.load(workflow["spec"]["workflowSpec"]["templates"][0]["resource"]["manifest"])
+    assert trainjob["spec"]["trainer"]["numNodes"] == 4
     role = yaml.load((repo / "generated/prod/recommender/role-recommender-train-launcher.yaml").read_text())
-    assert {"apiGroups": ["kubeflow.org"], "resources": ["pytorchjobs"],
+    assert {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs"],
             "verbs": ["create", "get", "list", "watch"]} in role["rules"]
 
 
-def test_one_off_distributed_training_is_a_pytorchjob(repo: Path) -> None:
+def test_one_off_distributed_training_is_a_trainjob(repo: Path) -> None:
     spec = repo / "spec" / "recommender.yaml"
     spec.write_text(without_pipeline(spec.read_text(), None))
     assert run_cli(repo, "compile", "--env", "prod").exit_code == 0
-    job = yaml.load((repo / "generated/prod/recommender/pytorchjob-recommender-train.yaml").read_text())
-    assert job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 3
+    [path] = (repo / "generated/prod/recommender").glob("trainjob-recommender-train-*.yaml")
+    job = yaml.load(path.read_text())
+    assert job["spec"]["trainer"]["numNodes"] == 4
     assert not (repo / "generated/prod/recommender/cronworkflow-recommender-train.yaml").exists()
     require_shared_schemas()
     assert schema_errors(job) == []

@@ -160,5 +160,6 @@ def test_a_distributed_train_step_hands_back_no_outputs(piped):
          "  image: registry.example.com/recsys/train:1.4.2\n  workers: 2\n")
     line = line_of(piped, "outputs: [{name: run-id")
     assert problems(run_cli(piped, "validate")) == [
-        f"{REC}:{line}:7: pipeline.steps[1].outputs: a train step of several workers runs as a PyTorchJob, which "
-        "hands back no outputs; later steps find its run by the MLflow tag mlgitops.workflow [E204]"]
+        f"{REC}:{line}:7: pipeline.steps[1].outputs: a train step of several workers runs as a distributed job "
+        "(TrainJob or PyTorchJob), which hands back no outputs; later steps find its run by the MLflow tag "
+        "mlgitops.workflow [E204]"]

@@ -88,7 +88,7 @@ def test_every_workload_runs_as_its_own_service_account(compiled: dict[str, dict
     assert accounts["recommender"]["automountServiceAccountToken"] is False
     isvc = compiled["prod/recommender/inferenceservice-recommender.yaml"]
     assert isvc["spec"]["predictor"]["serviceAccountName"] == "recommender"
-    job = compiled["prod/support-assistant/job-support-assistant-train.yaml"]
+    [job] = _kinds(compiled, "prod", "support-assistant", "Job").values()
     assert job["spec"]["template"]["spec"]["serviceAccountName"] == "support-assistant-train"
 
 

@@ -148,13 +148,14 @@ class Training(SpecModel):
     time_zone: TimeZone | None = None
     """The zone the schedule is read in; by default the region's (schedulingWindows), else UTC."""
     workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = 1
-    """More than 1 means distributed training (PyTorchJob); at most 5000, a worker per node of the largest cluster
-    Kubernetes supports."""
+    """More than 1 means distributed training (a TrainJob, or a PyTorchJob on training-operator v1: the environment's
+    platform.trainer); at most 5000, a worker per node of the largest cluster Kubernetes supports."""
     resources: Resources = Resources()
     queue: DnsLabel | None = None
-    """Kueue LocalQueue the job is admitted through."""
+    """Kueue LocalQueue the job is admitted through (one of the environment's platform.kueue.queues)."""
     priority: DnsLabel | None = None
-    """PriorityClass name for the training pods."""
+    """PriorityClass name for the training pods, and when queued the Kueue WorkloadPriorityClass (both must be in
+    the environment's platform)."""
     data: list[DataRef] = []
     max_runtime: Duration | None = None
     retries: Annotated[int, Field(ge=0, le=100)] = 2
@@ -413,7 +414,8 @@ class MLSystem(SpecModel):
         for i, step in enumerate(self.pipeline.steps):
             if step.kind is StepKind.train and step.outputs and training.workers > 1:
                 raise RuleError(("pipeline", "steps", i, "outputs"),
-                                "a train step of several workers runs as a PyTorchJob, which hands back no outputs; "
+                                "a train step of several workers runs as a distributed job (TrainJob or PyTorchJob), "
+                                "which hands back no outputs; "
                                 "later steps find its run by the MLflow tag mlgitops.workflow")
         for kind in (StepKind.evaluate, StepKind.register):
             if self.pipeline.of_kind(kind) and self.model is None:

@@ -14,18 +14,20 @@ from urllib.parse import urlsplit
 from ..errors import Code
 from .environment import Environment
 from .mlsystem import MLSystem, Runtime
+from .platform import TRAINER_V1, Platform
 from .reserved import KUBERNETES_NAMESPACE_PREFIX, KUBERNETES_NAMESPACES
 
 LABEL = 63  # a DNS-1123 label: namespaces, Service names, label values (app.kubernetes.io/name, job-name)
 CRON = 52  # CronJob (kube-apiserver) and CronWorkflow (Argo) names leave 11 characters for `-<timestamp>`
 GENERATED = "-xxxxx"  # generateName appends five random characters
+CONTENT_HASH = "-xxxxxxxx"  # render/training.py names a one-off job by eight hex digits of its pod template
 # The suffixes render/context.py gives each component's workload (its ServiceAccount, its pods' name label).
 WORKLOAD_SUFFIX = {"serving": "", "training": "-train", "monitoring": "-drift"}
 PIPELINE_SUFFIX = "-pipeline"  # render/pipeline.py: its WorkflowTemplate, CronWorkflow and runner account
 SECRET_VOLUME_PREFIX = "secret-"  # render/pods.py: the volume a secret is mounted from (a DNS label)
 
 
-def derived_names(spec: MLSystem, namespace: str) -> list[tuple[tuple, str, int, str]]:
+def derived_names(spec: MLSystem, namespace: str, platform: Platform) -> list[tuple[tuple, str, int, str]]:
     """(field that decides it, derived name, its limit, what it is) for every name with a limit below 253."""
     name = spec.metadata.name
     here = ("metadata", "name")
@@ -37,10 +39,18 @@ def derived_names(spec: MLSystem, namespace: str) -> list[tuple[tuple, str, int,
         scheduled = spec.training.schedule is not None
         names.append((here, train, CRON if scheduled and spec.training.workers == 1 else LABEL,
                       "the training CronJob" if scheduled else "the training pods' name label"))
-        if spec.training.workers > 1:  # the training operator names each replica's pod and Service <job>-<type>-<i>
-            job = train + (GENERATED if scheduled or spec.pipeline is not None else "")
+        job = train + (GENERATED if scheduled or spec.pipeline is not None else CONTENT_HASH)
+        if spec.training.workers == 1 and not scheduled and spec.pipeline is None:
+            names.append((here, job, LABEL, "the training Job (its pods' job-name label)"))
+        elif spec.training.workers > 1 and platform.trainer.api == TRAINER_V1:
+            # the training operator names each replica's pod and Service <job>-<type>-<i>
             names.append((here, f"{job}-worker-{spec.training.workers - 2}", LABEL,
                           "the Service of the PyTorchJob's last worker"))
+        elif spec.training.workers > 1:
+            # Trainer v2's JobSet names the node pods' hosts <job>-node-<job index>-<pod index> (kubeflow/trainer
+            # 8c0f505 pkg/runtime/framework/plugins/torch/torch.go: PET_MASTER_ADDR <job>-node-0-0.<job>)
+            names.append((here, f"{job}-node-0-{spec.training.workers - 1}", LABEL,
+                          "the host name of the TrainJob's last node"))
     if spec.monitoring.drift is not None:
         names.append((here, name + WORKLOAD_SUFFIX["monitoring"], CRON, "the drift-check CronJob"))
     if spec.monitoring.dashboards:
@@ -65,7 +75,7 @@ def name_problems(spec: MLSystem, environment: Environment, env: str) -> list[tu
     """The tightest limit each name breaks (one problem per field), and a reserved namespace."""
     namespace = environment.namespace_prefix + spec.metadata.name
     tightest: dict[tuple, tuple[int, str, str, int]] = {}
-    for field, derived, limit, what in derived_names(spec, namespace):
+    for field, derived, limit, what in derived_names(spec, namespace, environment.platform):
         over = len(derived) - limit
         if over > 0 and over > tightest.get(field, (0,))[0]:
             tightest[field] = (over, derived, what, limit)

@@ -128,6 +128,9 @@ class Kueue(SpecModel):
     none."""
 
 
+TRAINER_V1 = "kubeflow.org/v1"  # training-operator v1's API (PyTorchJob)
+
+
 class Trainer(SpecModel):
     """Kubeflow's training controller for distributed training."""
 

@@ -29,7 +29,7 @@ from .pipeline import PipelineChart  # noqa: E402
 from .secrets import SecretsChart  # noqa: E402
 from .serving import ServingChart  # noqa: E402
 from .tenancy import TenancyChart  # noqa: E402
-from .training import TrainingChart  # noqa: E402
+from .training import QueuesChart, TrainingChart, uses_queues  # noqa: E402
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 BEFORE_WORKLOADS = {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy"}
@@ -40,12 +40,14 @@ CHARTS = (
     (TenancyChart, -1, lambda ctx: True),
     (SecretsChart, -1, lambda ctx: bool(ctx.system.spec.secrets)),
     (GpuChart, -1, lambda ctx: bool(dra_requests(ctx))),
-    # With a pipeline, training runs as its train step, not as a Job of its own.
-    (TrainingChart, 0, lambda ctx: ctx.system.spec.training is not None and ctx.system.spec.pipeline is None),
+    (QueuesChart, -1, uses_queues),
     (PipelineChart, 0, lambda ctx: ctx.system.spec.pipeline is not None),
     (ServingChart, 0, lambda ctx: ctx.system.spec.serving is not None),
-    # Last: a cluster without the Prometheus Operator CRDs then fails only here, after the workloads run.
+    # After the workloads: a cluster without the Prometheus Operator CRDs then fails only here, after they run.
     (monitoring.MonitoringChart, 1, lambda ctx: monitoring.applies(ctx.system.spec)),
+    # Last: Argo CD waits for a wave to be healthy, and a training job is Progressing until it ends, so it must
+    # not hold back serving and monitoring. With a pipeline, training runs as its train step instead.
+    (TrainingChart, 2, lambda ctx: ctx.system.spec.training is not None and ctx.system.spec.pipeline is None),
 )
 
 

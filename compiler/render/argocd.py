@@ -69,6 +69,7 @@ NAMESPACED_KINDS = (
     ("external-secrets.io", "ExternalSecret"),
     ("keda.sh", "ScaledObject"),
     ("kubeflow.org", "PyTorchJob"),
+    ("kueue.x-k8s.io", "LocalQueue"),
     ("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule"),
     ("monitoring.coreos.com", "ServiceMonitor"),
     ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),

@@ -5,8 +5,8 @@
   training secrets mounted as files), with GPU steps placed by the environment's GPU labels and tolerations and
   labelled for their Kueue queue (Kueue's pod integration admits Argo's step pods). Built-in kinds:
   - `validate-data` runs the platform's step image on every dataset of training.data (schema, freshness, rows);
-  - `train` is the training section: its container for one worker, or for several a PyTorchJob the step creates
-    and waits for;
+  - `train` is the training section: its container for one worker, or for several the platform's distributed job
+    (TrainJob or PyTorchJob) the step creates and waits for;
   - `evaluate` fails the run unless the candidate matches or beats the registry's champion by the gate;
   - `register` logs the model version with its lineage as tags: the spec hash and source, the environment, the Git
     repository and revision Argo CD syncs, the data URIs, and the training run (whose metrics MLflow keeps).
@@ -48,7 +48,7 @@ from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
 from .tenancy import object_store_annotations
 from .training import COMPONENT as TRAINING
-from .training import QUEUE_LABEL, TrainingChart
+from .training import QUEUE_LABEL, TrainingChart, launcher_rule
 
 COMPONENT = "pipeline"
 ENTRYPOINT = "pipeline"
@@ -74,8 +74,7 @@ class PipelineChart(TrainingChart):
         self.template_name = self.runner
         rules = [EXECUTOR_RULE]
         if self.training is not None and self.training.workers > 1 and self.pipeline.of_kind(StepKind.train):
-            rules.append(k8s.PolicyRule(api_groups=["kubeflow.org"], resources=["pytorchjobs"],
-                                        verbs=["create", "get", "list", "watch"]))
+            rules.append(launcher_rule(self.ctx))
         self._service_account(self.runner, rules, object_store_annotations(self.ctx))  # the steps read the data
         self._workflow_template()
         triggers = self.pipeline.triggers
@@ -222,15 +221,7 @@ class PipelineChart(TrainingChart):
         return []
 
     def _distributed_train(self, step: Step) -> dict:
-        body = self._pytorch_job_body()
-        manifest = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
-                    "metadata": {"generateName": f"{self.workload}-",
-                                 "labels": {**self.ctx.labels(), **self._labels()},
-                                 "annotations": self.ctx.annotations()}, **body}
-        return {"name": step.name, "resource": {
-            "action": "create", "manifest": dump_yaml(manifest),
-            "successCondition": "status.replicaStatuses.Master.succeeded > 0",
-            "failureCondition": "status.replicaStatuses.Master.failed > 0"}, **self._step_io(step)}
+        return {**self.distributed_step(step.name), **self._step_io(step)}
 
     # --- triggers -------------------------------------------------------------------------------------------------
 

@@ -71,6 +71,8 @@ TEAM_READABLE = (
     ("networking.k8s.io", ["ingresses", "networkpolicies"]),
     ("serving.kserve.io", ["inferenceservices"]),
     ("kubeflow.org", ["pytorchjobs"]),
+    ("trainer.kubeflow.org", ["trainjobs"]),
+    ("kueue.x-k8s.io", ["localqueues"]),
     ("argoproj.io", ["cronworkflows", "workflows"]),
     ("keda.sh", ["scaledobjects"]),
     ("monitoring.coreos.com", ["servicemonitors", "podmonitors", "prometheusrules"]),

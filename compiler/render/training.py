@@ -1,22 +1,32 @@
-"""Training chart: the training shape the spec implies.
+"""Training chart: the training shape the spec implies, for the platform's trainer and Kueue.
 
-- one-off, one worker → batch/v1 Job
+- one-off, one worker → batch/v1 Job `<system>-train-<hash8>`
 - scheduled, one worker → batch/v1 CronJob
-- more than one worker → kubeflow.org/v1 PyTorchJob (one master, workers - 1 workers); when also scheduled, an Argo
-  Workflows CronWorkflow submits that PyTorchJob on the schedule (a CronJob cannot create custom resources), run
-  by a launcher ServiceAccount allowed to create PyTorchJobs and nothing else.
+- more than one worker → the platform's distributed kind (compiler/platform/training.py): Trainer v2's
+  `trainer.kubeflow.org/v1alpha1` TrainJob on the profile's ClusterTrainingRuntime, or training-operator v1's
+  `kubeflow.org/v1` PyTorchJob (one master, workers - 1 workers). One-off, it is named `<system>-train-<hash8>`;
+  scheduled, an Argo Workflows CronWorkflow creates it on the schedule (a CronJob cannot create custom resources),
+  run by a launcher ServiceAccount allowed to create that kind and nothing else.
+- QueuesChart: a Kueue LocalQueue (wave -1) for each queue the system's workloads use, pointing at the ClusterQueue
+  the environment names for it: the namespace is new, so nothing else creates them.
 
-With a `queue`, the Kueue label is set and jobs start suspended so Kueue admits them. `retries` maps to
-backoffLimit, `maxRuntime` to activeDeadlineSeconds. One-off Jobs get no TTL: Argo CD would recreate a Job that
-deleted itself, and run the training again.
+With a `queue`, the Kueue label is set and jobs start suspended so Kueue admits them. `maxRuntime` maps to
+activeDeadlineSeconds. One-off jobs are named by a hash of their pod template: the template is immutable, so a
+change makes a new job and Argo CD prunes the old one; they get no TTL, since Argo CD would recreate a job that
+deleted itself and run the training again. The chart is the last sync wave: a running job must not hold back
+serving and monitoring, which Argo CD applies only once the waves before are healthy.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..model.units import cron_expression, duration_seconds
+from ..platform.training import distributed_kind, queue_uses
 from ..yamltext import dump_yaml
 from .argo import WORKFLOW_SECURITY, cron_schedule
 from .context import RenderContext, SystemChart
@@ -26,6 +36,29 @@ from .pods import ContainerSpec, pod_spec, template, template_json
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"  # a Kueue WorkloadPriorityClass of the same name
 COMPONENT = "training"
+KUEUE_API = "kueue.x-k8s.io/v1beta2"  # the storage version of Kueue v0.19.2's LocalQueue CRD
+TRAINER_API = "trainer.kubeflow.org/v1alpha1"
+PYTORCH_API = "kubeflow.org/v1"
+API_VERSION = {"TrainJob": TRAINER_API, "PyTorchJob": PYTORCH_API}
+RESOURCE = {"TrainJob": ("trainer.kubeflow.org", "trainjobs"), "PyTorchJob": ("kubeflow.org", "pytorchjobs")}
+# The replicated job and container of a Trainer v2 runtime that run the training code (kubeflow/trainer 8c0f505,
+# pkg/constants/constants.go `Node`; manifests/base/runtimes/torch_distributed.yaml).
+TRAINER_NODE = "node"
+PATCH_MANAGER = "mlgitops.io/compiler"  # who owns the TrainJob's runtime patch (runtimePatches are keyed by it)
+# Pod fields a TrainJob's PodSpecPatch cannot carry at Trainer 8c0f505 (after v2.3.0): the runtime's template
+# decides them. The ServiceAccount keeps the token off (automountServiceAccountToken: false), and the TrainJob's
+# Kueue priority label stands in for the pod priority.
+RUNTIME_DECIDES = {"restartPolicy", "priorityClassName", "enableServiceLinks", "automountServiceAccountToken"}
+POD_PATCHABLE = {"serviceAccountName", "volumes", "securityContext", "nodeSelector", "affinity", "tolerations",
+                 "imagePullSecrets"}
+QUEUE_WAIT = 4 * 3600  # how long a launched job may wait for admission before its Argo step gives up, in seconds
+FINISHED_TTL = 24 * 3600  # a launched PyTorchJob's pods are kept this long after it finished, for their logs
+
+
+def content_name(workload: str, pod_template: dict) -> str:
+    """`<workload>-<hash8>`: what makes a job's (immutable) pod template decides its name."""
+    digest = hashlib.sha256(json.dumps(pod_template, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"{workload}-{digest[:8]}"
 
 
 class TrainingChart(SystemChart):
@@ -37,12 +70,18 @@ class TrainingChart(SystemChart):
 
     def render(self) -> None:
         training = self.training
-        if training.workers > 1:
-            self._pytorch_job(scheduled=training.schedule is not None)
+        if training.workers > 1 and training.schedule:
+            self._launcher()
+        elif training.workers > 1:
+            kind, body = self._distributed_body()
+            name = content_name(self.workload, body)
+            custom_resource(self, kind.lower(), API_VERSION[kind], kind, name, body, self._labels())
         elif training.schedule:
             self._cron_job()
         else:
-            k8s.KubeJob(self, "job", metadata=self._metadata(), spec=self._job_spec())
+            pod_template = self._pod_template("train", "Never")
+            name = content_name(self.workload, template_json(self, pod_template))
+            k8s.KubeJob(self, "job", metadata=self._metadata(name), spec=self._job_spec(pod_template))
 
     def _metadata(self, name: str | None = None) -> k8s.ObjectMeta:
         return k8s.ObjectMeta(name=name or self.workload, labels=self._labels())
@@ -69,14 +108,13 @@ class TrainingChart(SystemChart):
                         distributed=self.training.workers > 1)
         return template(labels, spec)
 
-    def _job_spec(self) -> k8s.JobSpec:
-        t = self.training
-        return k8s.JobSpec(
-            template=self._pod_template("train", "Never"),
-            backoff_limit=t.retries,
-            active_deadline_seconds=int(duration_seconds(t.max_runtime)) if t.max_runtime else None,
-            suspend=True if t.queue else None,
-        )
+    def _max_runtime(self) -> int | None:
+        return int(duration_seconds(self.training.max_runtime)) if self.training.max_runtime else None
+
+    def _job_spec(self, pod_template: k8s.PodTemplateSpec) -> k8s.JobSpec:
+        return k8s.JobSpec(template=pod_template, backoff_limit=self.training.retries,
+                           active_deadline_seconds=self._max_runtime(),
+                           suspend=True if self.training.queue else None)
 
     def _cron_job(self) -> None:
         k8s.KubeCronJob(self, "cronjob", metadata=self._metadata(), spec=k8s.CronJobSpec(
@@ -86,31 +124,101 @@ class TrainingChart(SystemChart):
             successful_jobs_history_limit=3,
             failed_jobs_history_limit=3,
             job_template=k8s.JobTemplateSpec(metadata=k8s.ObjectMeta(labels=self._labels()),
-                                             spec=self._job_spec()),
+                                             spec=self._job_spec(self._pod_template("train", "Never"))),
         ))
 
-    def _pytorch_job_body(self) -> dict:
+    # --- distributed training -------------------------------------------------------------------------------------
+
+    def _distributed_body(self, launched: bool = False) -> tuple[str, dict]:
+        """The platform's distributed-training kind and its body; `launched` when an Argo step creates it."""
+        kind = distributed_kind(self.ctx.platform)
+        return kind, self._train_job_body() if kind == "TrainJob" else self._pytorch_job_body(launched)
+
+    def _pytorch_job_body(self, launched: bool) -> dict:
+        """training-operator v1 (kubeflow/trainer release-1.9, 3a3a1da). Replicas restart `Never`: a crash then
+        counts in replicaStatuses.<type>.failed and fails the job (pkg/controller.v1/pytorch/
+        pytorchjob_controller.go UpdateJobStatus), where `OnFailure` restarts it in place, unseen; a retry is a
+        new job (the Argo step's retryStrategy). `cleanPodPolicy: Running` deletes the pods still running when the
+        job fails or times out (pkg/controller.v1/common/job.go): `None` kept them, and their GPUs."""
         t = self.training
-        pod = template_json(self, self._pod_template("pytorch", "OnFailure"))  # the operator wants "pytorch"
-        run_policy = {"backoffLimit": t.retries, "cleanPodPolicy": "None"}
+        pod = template_json(self, self._pod_template("pytorch", "Never"))  # the operator wants "pytorch"
+        run_policy: dict = {"cleanPodPolicy": "Running"}
+        if launched:  # one that Argo CD applies must stay: it would be recreated and run again
+            run_policy["ttlSecondsAfterFinished"] = FINISHED_TTL
         if t.max_runtime:
-            run_policy["activeDeadlineSeconds"] = int(duration_seconds(t.max_runtime))
+            run_policy["activeDeadlineSeconds"] = self._max_runtime()
         if t.queue:
             run_policy["suspend"] = True
-        replicas = {"Master": {"replicas": 1, "restartPolicy": "OnFailure", "template": pod},
-                    "Worker": {"replicas": t.workers - 1, "restartPolicy": "OnFailure", "template": pod}}
+        replicas = {"Master": {"replicas": 1, "restartPolicy": "Never", "template": pod},
+                    "Worker": {"replicas": t.workers - 1, "restartPolicy": "Never", "template": pod}}
         return {"spec": {"pytorchReplicaSpecs": replicas, "runPolicy": run_policy}}
 
-    def _pytorch_job(self, scheduled: bool) -> None:
-        body = self._pytorch_job_body()
-        if not scheduled:
-            custom_resource(self, "pytorchjob", "kubeflow.org/v1", "PyTorchJob", self.workload, body, self._labels())
-            return
+    def _train_job_body(self) -> dict:
+        """Trainer v2 (kubeflow/trainer 8c0f505, after v2.3.0, pkg/apis/trainer/v1alpha1/trainjob_types.go): the
+        trainer container's image, command, env and resources per node go in `trainer`; the rest of the pod
+        (ServiceAccount, volumes, securityContext, placement, labels) in a runtime patch of the runtime's `node`
+        job. At `activeDeadlineSeconds` (counted from admission) the controller deletes the JobSet and its pods
+        and marks the TrainJob Failed (pkg/controller/trainjob_controller.go reconcileDeadline); a failed node Job
+        fails the JobSet, and so the TrainJob (pkg/runtime/framework/plugins/jobset/jobset.go)."""
+        t = self.training
+        pod = template_json(self, self._pod_template(TRAINER_NODE, "Never"))
+        spec, [container] = pod["spec"], pod["spec"]["containers"]
+        unplaced = set(spec) - POD_PATCHABLE - RUNTIME_DECIDES - {"containers"}
+        if unplaced:  # the platform checks refuse what would get here (DRA claims)
+            raise ValueError(f"a TrainJob cannot carry the pod's {', '.join(sorted(unplaced))}")
+        trainer = {"image": container["image"], "numNodes": t.workers, "resourcesPerNode": container["resources"]}
+        trainer.update({k: container[k] for k in ("command", "args", "env") if container.get(k)})
+        node = {"name": TRAINER_NODE,
+                **{k: container[k] for k in ("securityContext", "volumeMounts") if k in container}}
+        pod_patch = {"metadata": {"labels": pod["metadata"]["labels"]},  # the network policies select these
+                     "spec": {**{k: spec[k] for k in sorted(POD_PATCHABLE) if k in spec}, "containers": [node]}}
+        node_job = {"name": TRAINER_NODE, "template": {"spec": {"template": pod_patch}}}
+        body: dict = {"runtimeRef": {"name": self.ctx.platform.trainer.runtime}, "trainer": trainer,
+                      "runtimePatches": [{"manager": PATCH_MANAGER, "trainingRuntimeSpec": {
+                          "template": {"spec": {"replicatedJobs": [node_job]}}}}]}
+        if t.max_runtime:
+            body["activeDeadlineSeconds"] = self._max_runtime()
+        if t.queue:
+            body["suspend"] = True
+        return {"spec": body}
+
+    def distributed_manifest(self, launched: bool = True) -> tuple[str, dict]:
+        """The distributed job a workflow step creates (the launcher's, the pipeline's train step), and its kind."""
+        kind, body = self._distributed_body(launched)
+        return kind, {"apiVersion": API_VERSION[kind], "kind": kind,
+                      "metadata": {"generateName": f"{self.workload}-",
+                                   "labels": {**self.ctx.labels(), **self._labels()},
+                                   "annotations": self.ctx.annotations()}, **body}
+
+    def distributed_step(self, name: str) -> dict:
+        """An Argo resource template that creates the distributed job, owned by the workflow (deleted with it), and
+        waits for an outcome the job really reports. Argo's conditions are label selectors over gjson paths
+        (argo-workflows f016ad8, workflow/executor/resource.go matchConditions): every success requirement must
+        hold, any failure requirement fails the step, and a path cannot select a list item by its fields."""
+        kind, manifest = self.distributed_manifest()
+        if kind == "TrainJob":
+            # The TrainJob's conditions: Suspended first when it was created suspended, then Complete or Failed
+            # (kubeflow/trainer 8c0f505 pkg/controller/trainjob_controller.go: setSuspendedCondition, and the
+            # JobSet's outcome); a runtime it cannot run is Failed at once.
+            outcome = 1 if self.training.queue else 0
+            success = f"status.conditions.{outcome}.type == Complete"
+            failure = "status.conditions.0.type == Failed,status.conditions.1.type == Failed"
+        else:
+            success = "status.replicaStatuses.Master.succeeded > 0"
+            failure = "status.replicaStatuses.Master.failed > 0,status.replicaStatuses.Worker.failed > 0"
+        step: dict = {"name": name, "resource": {
+            "action": "create", "setOwnerReference": True, "manifest": dump_yaml(manifest),
+            "successCondition": success, "failureCondition": failure}}
+        if self.training.max_runtime:  # the job's own deadline counts from admission: allow for the queue
+            step["activeDeadlineSeconds"] = self._max_runtime() + QUEUE_WAIT
+        if self.training.retries:  # a failed job is not restarted in place: a retry creates a new one
+            step["retryStrategy"] = {"limit": str(self.training.retries)}
+        return step
+
+    def _launcher(self) -> None:
         launcher = f"{self.workload}-launcher"
         self._launcher_rbac(launcher)
-        manifest = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
-                    "metadata": {"generateName": f"{self.workload}-", "labels": {**self.ctx.labels(), **self._labels()},
-                                 "annotations": self.ctx.annotations()}, **body}
+        # TODO(argo.py): the executor's podSpecPatch, pod GC and TTL, once argo.py has them.
         custom_resource(self, "cronworkflow", "argoproj.io/v1alpha1", "CronWorkflow", self.workload, {"spec": {
             **cron_schedule(self.ctx.platform, cron_expression(self.training.schedule)),
             **({"timezone": self.training.time_zone} if self.training.time_zone else {}),
@@ -121,23 +229,17 @@ class TrainingChart(SystemChart):
                 "entrypoint": "train",
                 "serviceAccountName": launcher,
                 "securityContext": WORKFLOW_SECURITY,
-                "templates": [{"name": "train", "resource": {
-                    "action": "create",
-                    "manifest": dump_yaml(manifest),
-                    "successCondition": "status.replicaStatuses.Master.succeeded > 0",
-                    "failureCondition": "status.replicaStatuses.Master.failed > 0",
-                }}],
+                "templates": [self.distributed_step("train")],
             },
-        }}, self.ctx.workload_labels(self.workload, COMPONENT))  # Kueue admits the PyTorchJob, not this
+        }}, self.ctx.workload_labels(self.workload, COMPONENT))  # Kueue admits the job it creates, not this
 
     def _launcher_rbac(self, name: str) -> None:
-        """Least privilege for the workflow that submits scheduled PyTorchJobs."""
+        """Least privilege for the workflow that submits scheduled distributed jobs."""
         labels = self.ctx.workload_labels(name, COMPONENT)
         k8s.KubeServiceAccount(self, "launcher-sa", metadata=k8s.ObjectMeta(name=name, labels=labels),
                                automount_service_account_token=True)
         k8s.KubeRole(self, "launcher-role", metadata=k8s.ObjectMeta(name=name, labels=labels), rules=[
-            k8s.PolicyRule(api_groups=["kubeflow.org"], resources=["pytorchjobs"], verbs=["create", "get", "list",
-                                                                                        "watch"]),
+            launcher_rule(self.ctx),
             k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
                            verbs=["create", "patch"]),
         ])
@@ -145,3 +247,24 @@ class TrainingChart(SystemChart):
                             role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
                             subjects=[k8s.Subject(kind="ServiceAccount", name=name, namespace=self.ctx.namespace)])
 
+
+def launcher_rule(ctx: RenderContext) -> k8s.PolicyRule:
+    """What a workflow needs to create the platform's distributed job and watch it."""
+    group, resource = RESOURCE[distributed_kind(ctx.platform)]
+    return k8s.PolicyRule(api_groups=[group], resources=[resource], verbs=["create", "get", "list", "watch"])
+
+
+class QueuesChart(SystemChart):
+    """The namespace's Kueue LocalQueues: one per queue the system's workloads are admitted through."""
+
+    def __init__(self, scope: cdk8s.App, ctx: RenderContext):
+        super().__init__(scope, "queues", ctx)
+        queues = ctx.platform.kueue.queues  # the platform checks refused a queue not there
+        for queue in sorted({use.queue for use in queue_uses(ctx.system.spec, ctx.platform)}):
+            custom_resource(self, f"localqueue-{queue}", KUEUE_API, "LocalQueue", queue,
+                            {"spec": {"clusterQueue": queues[queue].cluster_queue}},
+                            {"app.kubernetes.io/component": COMPONENT})
+
+
+def uses_queues(ctx: RenderContext) -> bool:
+    return bool(queue_uses(ctx.system.spec, ctx.platform))

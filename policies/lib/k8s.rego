@@ -2,7 +2,8 @@
 #
 # pods(obj) is a list of {"path": where the pod spec sits in obj, "spec": the pod spec, "containers": [container]}:
 # Deployment, StatefulSet, DaemonSet, ReplicaSet, Job (spec.template.spec); CronJob (its jobTemplate); Kubeflow
-# training jobs (PyTorchJob and friends: every spec.<x>ReplicaSpecs role); KServe InferenceService (predictor,
+# training jobs (PyTorchJob and friends: every spec.<x>ReplicaSpecs role); a Trainer v2 TrainJob (the pod of each of
+# its runtime patches, whose trainer container takes spec.trainer's image, env and resourcesPerNode); KServe InferenceService (predictor,
 # transformer, explainer; the predictor's `model` counts as a container); and the objects an Argo Workflows
 # CronWorkflow / Workflow / WorkflowTemplate creates through `resource.manifest` (a YAML string, parsed with
 # yaml.unmarshal), and the pod of each of its container templates (a pipeline step, marked `argoStep`).
@@ -30,12 +31,32 @@ _direct(obj) := [["spec.template.spec", obj.spec.template.spec]] if {
 	is_object(replica.template.spec)
 ] if {
 	startswith(safe.text(obj, "apiVersion"), "kubeflow.org/")
+} else := [[sprintf("spec.runtimePatches[%v].trainingRuntimeSpec.template.spec.replicatedJobs[%v].template.spec.template.spec", [i, j]), _trainer_pod(obj, job.template.spec.template.spec)] |
+	some i, patch in safe.list(obj, ["spec", "runtimePatches"])
+	some j, job in safe.list(patch, ["trainingRuntimeSpec", "template", "spec", "replicatedJobs"])
+	is_object(job.template.spec.template.spec)
+] if {
+	obj.kind == "TrainJob"
+	startswith(safe.text(obj, "apiVersion"), "trainer.kubeflow.org/")
 } else := [[sprintf("spec.%v", [component]), obj.spec[component]] |
 	some component in _kserve_components
 	is_object(obj.spec[component])
 ] if {
 	obj.kind == "InferenceService"
 } else := []
+
+# A TrainJob's pod patch, its `node` container (the trainer's) completed from spec.trainer. Marked `trainJob`: a
+# patch cannot carry every pod field (automountServiceAccountToken), so rules know the runtime's template decides.
+_trainer_pod(obj, pod) := object.union(pod, {
+	"containers": [_trainer_container(obj, c) | some c in safe.items(pod, "containers")],
+	"trainJob": true,
+})
+
+_trainer_container(obj, container) := object.union(container, {key: value |
+	some [key, field] in [["image", "image"], ["env", "env"], ["resources", "resourcesPerNode"]]
+	value := safe.get(obj, ["spec", "trainer", field], null)
+	value != null
+}) if container.name == "node" else := container
 
 # Objects an Argo workflow creates, from its templates' resource manifests (skipped when not valid YAML).
 _argo_embedded(obj) := [[sprintf("%v.templates[%v].resource.manifest", [prefix, i]), yaml.unmarshal(manifest)] |

@@ -24,6 +24,23 @@ test_pytorchjob_pods if {
 	}
 }
 
+test_trainjob_pod_is_its_runtime_patch_with_the_trainer_container if {
+	patch := {"manager": "m", "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [{"name": "node", "template": {"spec": {"template": {"spec": {
+		"serviceAccountName": "t",
+		"containers": [{"name": "node", "securityContext": {"privileged": false}}],
+	}}}}}]}}}}
+	obj := {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {
+		"runtimeRef": {"name": "torch-distributed"},
+		"trainer": {"image": "r.example.com/t:1", "resourcesPerNode": {"limits": {"cpu": "1"}}},
+		"runtimePatches": [patch],
+	}}
+	[p] := pods(obj)
+	p.path == "spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec"
+	p.containers == [{"name": "node", "securityContext": {"privileged": false}, "image": "r.example.com/t:1",
+		"resources": {"limits": {"cpu": "1"}}}]
+	p.spec.trainJob
+}
+
 test_inferenceservice_model_is_a_container if {
 	obj := {"kind": "InferenceService", "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}}}}}
 	[p] := pods(obj)

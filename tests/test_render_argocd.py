@@ -196,7 +196,8 @@ def test_an_argo_cd_that_cannot_name_a_projects_namespaces_is_refused_at_its_lin
     result = run_cli(repo, "compile", "--offline", "--env", "prod")
     assert result.exit_code == 2
     [line] = [line for line in result.stderr.splitlines() if "Argo CD 3.2" in line]
-    assert line.startswith("environments/prod.yaml:45:12: platform.argocd.version: "), line
+    row = (repo / "environments/prod.yaml").read_text().splitlines().index('  argocd: {version: "3.2"}') + 1
+    assert line.startswith(f"environments/prod.yaml:{row}:12: platform.argocd.version: "), line
     assert "upgrade Argo CD to 3.3 or later" in line and line.endswith("[E211]"), line
 
 

@@ -204,7 +204,9 @@ def test_an_argo_workflows_profile_the_compiler_cannot_render_for_is_refused_at_
     assert result.exit_code == 2
     [line] = [line for line in result.stderr.splitlines() if message in line]
     field, column = ("version", 19) if "5.0" in profile else ("initlessPod", 35)  # the key's own column
-    assert line.startswith(f"environments/prod.yaml:37:{column}: platform.argoWorkflows.{field}: "), line
+    row = next(n for n, text in enumerate((repo / "environments/prod.yaml").read_text().splitlines(), 1)
+               if text.startswith(f"  argoWorkflows: {profile}"))
+    assert line.startswith(f"environments/prod.yaml:{row}:{column}: platform.argoWorkflows.{field}: "), line
     assert line.endswith("[E211]"), line
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from compiler.render.argo import POD_GC, QUEUE_SLACK_SECONDS, RUN_TTL
 from compiler.render.argocd import NAMESPACED_KINDS
-from compiler.render.training import QUEUE_WAIT
 from conftest import edit, require_shared_schemas, run_cli, schema_errors, tree
 
 yaml = YAML(typ="safe")
@@ -212,7 +212,7 @@ def test_the_train_step_owns_its_trainjob_sees_its_outcome_and_is_bounded(compil
     # created suspended, the TrainJob's conditions are Suspended, then Complete or Failed
     assert resource["successCondition"] == "status.conditions.1.type == Complete"
     assert resource["failureCondition"] == "status.conditions.0.type == Failed,status.conditions.1.type == Failed"
-    assert train["activeDeadlineSeconds"] == 6 * 3600 + QUEUE_WAIT
+    assert train["activeDeadlineSeconds"] == 6 * 3600 + QUEUE_SLACK_SECONDS
     assert train["retryStrategy"] == {"limit": "2"}
 
 
@@ -232,7 +232,7 @@ def test_a_pytorchjob_on_training_operator_v1_releases_its_pods_and_fails_where_
     assert train["resource"]["setOwnerReference"] is True
     assert train["resource"]["failureCondition"] == (
         "status.replicaStatuses.Master.failed > 0,status.replicaStatuses.Worker.failed > 0")
-    assert train["activeDeadlineSeconds"] == 6 * 3600 + QUEUE_WAIT
+    assert train["activeDeadlineSeconds"] == 6 * 3600 + QUEUE_SLACK_SECONDS
 
 
 # --- W7: one-off jobs named by their pod template, in the last wave -----------------------------------------------
@@ -273,6 +273,9 @@ def test_scheduled_distributed_training_launches_the_platforms_kind(repo: Path) 
     assert train["resource"]["setOwnerReference"] is True
     assert train["resource"]["successCondition"] == "status.conditions.0.type == Complete"  # never suspended
     assert cron["spec"]["schedules"] == ["30 1 * * *"]
+    run = cron["spec"]["workflowSpec"]  # bounded by the step, and cleaned up like the pipeline's runs
+    assert (run["activeDeadlineSeconds"], run["podGC"], run["ttlStrategy"]) == (
+        train["activeDeadlineSeconds"], POD_GC, RUN_TTL)
     role = compiled["prod/fraud-scorer/role-fraud-scorer-train-launcher.yaml"]
     assert role["rules"][0] == {"apiGroups": ["trainer.kubeflow.org"], "resources": ["trainjobs"],
                                 "verbs": ["create", "get", "list", "watch"]}
@@ -282,7 +285,8 @@ def test_scheduled_distributed_training_launches_the_platforms_kind(repo: Path) 
 def test_a_one_off_distributed_job_is_named_by_its_content(repo: Path) -> None:
     require_shared_schemas()
     edit(repo, SUP, "  retries: 0\n", "  retries: 0\n  workers: 2\n")
-    edit(repo, SUP, "dra: true", "dra: false")
+    # on the device plugin's A100s: a TrainJob's runtime patch cannot carry a ResourceClaim
+    edit(repo, SUP, "type: nvidia-a100-80gb-dra}", "type: nvidia-a100-80gb}")
     compiled = _compile(repo)
     [job] = [o for p, o in compiled.items() if p.startswith("prod/support-assistant/") and o["kind"] == "TrainJob"]
     assert re.fullmatch(r"support-assistant-train-[0-9a-f]{8}", job["metadata"]["name"])

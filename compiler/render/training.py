@@ -28,7 +28,7 @@ from cdk8s_plus_34 import k8s
 from ..model.units import cron_expression, duration_seconds
 from ..platform.training import distributed_kind, queue_uses
 from ..yamltext import dump_yaml
-from .argo import WORKFLOW_SECURITY, cron_schedule
+from .argo import POD_GC, QUEUE_SLACK_SECONDS, RUN_TTL, WORKFLOW_SECURITY, cron_schedule, run_bounds
 from .context import RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
@@ -51,7 +51,6 @@ PATCH_MANAGER = "mlgitops.io/compiler"  # who owns the TrainJob's runtime patch 
 RUNTIME_DECIDES = {"restartPolicy", "priorityClassName", "enableServiceLinks", "automountServiceAccountToken"}
 POD_PATCHABLE = {"serviceAccountName", "volumes", "securityContext", "nodeSelector", "affinity", "tolerations",
                  "imagePullSecrets"}
-QUEUE_WAIT = 4 * 3600  # how long a launched job may wait for admission before its Argo step gives up, in seconds
 FINISHED_TTL = 24 * 3600  # a launched PyTorchJob's pods are kept this long after it finished, for their logs
 
 
@@ -210,7 +209,7 @@ class TrainingChart(SystemChart):
             "action": "create", "setOwnerReference": True, "manifest": dump_yaml(manifest),
             "successCondition": success, "failureCondition": failure}}
         if self.training.max_runtime:  # the job's own deadline counts from admission: allow for the queue
-            step["activeDeadlineSeconds"] = self._max_runtime() + QUEUE_WAIT
+            step["activeDeadlineSeconds"] = self._max_runtime() + QUEUE_SLACK_SECONDS
         if self.training.retries:  # a failed job is not restarted in place: a retry creates a new one
             step["retryStrategy"] = {"limit": str(self.training.retries)}
         return step
@@ -218,7 +217,10 @@ class TrainingChart(SystemChart):
     def _launcher(self) -> None:
         launcher = f"{self.workload}-launcher"
         self._launcher_rbac(launcher)
-        # TODO(argo.py): the executor's podSpecPatch, pod GC and TTL, once argo.py has them.
+        # One resource step: Argo gives its pod a restricted securityContext itself (no executor patch needed).
+        train = self.distributed_step("train")
+        bounds = run_bounds(train["activeDeadlineSeconds"]) if "activeDeadlineSeconds" in train else {
+            "podGC": POD_GC, "ttlStrategy": RUN_TTL}
         custom_resource(self, "cronworkflow", "argoproj.io/v1alpha1", "CronWorkflow", self.workload, {"spec": {
             **cron_schedule(self.ctx.platform, cron_expression(self.training.schedule)),
             **({"timezone": self.training.time_zone} if self.training.time_zone else {}),
@@ -229,7 +231,8 @@ class TrainingChart(SystemChart):
                 "entrypoint": "train",
                 "serviceAccountName": launcher,
                 "securityContext": WORKFLOW_SECURITY,
-                "templates": [self.distributed_step("train")],
+                **bounds,
+                "templates": [train],
             },
         }}, self.ctx.workload_labels(self.workload, COMPONENT))  # Kueue admits the job it creates, not this
 

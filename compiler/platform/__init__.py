@@ -27,8 +27,10 @@ class Misfit:
 
 Check = Callable[[MLSystem, Environment, str], Iterable[Misfit]]
 
+from .serving import serving_misfits  # noqa: E402  (the concerns' modules use Misfit above)
+
 # Every concern's check, in the order their findings are listed.
-CHECKS: tuple[Check, ...] = ()
+CHECKS: tuple[Check, ...] = (serving_misfits,)
 
 
 def misfits(spec: MLSystem, environment: Environment, environment_file: str) -> list[Misfit]:

@@ -62,7 +62,7 @@ NAMESPACED_KINDS = (
     ("autoscaling", "HorizontalPodAutoscaler"),
     ("batch", "CronJob"), ("batch", "Job"),
     ("external-secrets.io", "ExternalSecret"),
-    ("keda.sh", "ScaledObject"),
+    ("keda.sh", "ScaledObject"), ("keda.sh", "TriggerAuthentication"),
     ("kubeflow.org", "PyTorchJob"),
     ("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule"),
     ("monitoring.coreos.com", "ServiceMonitor"),

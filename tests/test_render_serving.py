@@ -76,6 +76,8 @@ def test_standard_mode_refuses_a_canary_and_scale_to_zero(repo: Path) -> None:
 def test_knative_renders_only_the_pod_fields_its_features_allow(repo: Path) -> None:
     edit(repo, "environments/staging.yaml", KNATIVE_FEATURES,
          "    knative: {features: {nodeSelector: true, tolerations: true}}\n")
+    edit(repo, "spec/recommender.yaml", "    keys: [username, password]\n",
+         "    keys: [username, password]\n    usedBy: [training, monitoring]\n")
     assert run_cli(repo, "compile", "--offline", "--env", "staging").exit_code == 0
     predictor = _load(repo, "staging", "recommender", "inferenceservice-recommender.yaml")["spec"]["predictor"]
     assert predictor["nodeSelector"]["nvidia.com/gpu.product"] == "Tesla-T4"
@@ -100,6 +102,9 @@ def test_a_gpu_needing_a_disabled_knative_feature_is_refused_naming_the_flag(rep
     assert any("kubernetes.podspec-nodeselector in config-features (platform.kserve.knative.features in "
                "environments/staging.yaml) is off" in line for line in gpu)
     assert any("kubernetes.podspec-tolerations in config-features" in line for line in gpu)
+    line = _refusal(result, "spec/recommender.yaml:89:5: secrets[0]: ")
+    assert "secret 'feature-store-credentials' through the pod's fsGroup" in line
+    assert "kubernetes.podspec-securitycontext in config-features" in line
 
 
 def test_knative_refuses_a_dra_gpu(repo: Path) -> None:

@@ -72,6 +72,14 @@ def _standard_misfits(spec: MLSystem, environment_file: str) -> Iterator[Misfit]
 
 def _knative_misfits(spec: MLSystem, environment: Environment, environment_file: str) -> Iterator[Misfit]:
     gpu, features = spec.serving.gpu, environment.platform.kserve.knative.features
+    if not features.security_context:
+        # Secret files are mounted 0440, readable through the pod's fsGroup only (render/pods.py).
+        for i, secret in enumerate(spec.secrets):
+            if "serving" in secret.used_by:
+                yield Misfit(("secrets", i), f"the serving pod reads secret {secret.name!r} through the pod's "
+                                             "fsGroup, which Knative refuses while "
+                                             f"{feature_flag('security_context', environment_file)} is off; "
+                                             "enable it, or leave serving out of this secret's usedBy")
     if gpu is None:
         return
     if gpu.dra:

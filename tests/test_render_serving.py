@@ -107,12 +107,6 @@ def test_a_gpu_needing_a_disabled_knative_feature_is_refused_naming_the_flag(rep
     assert "kubernetes.podspec-securitycontext in config-features" in line
 
 
-def test_knative_scales_to_zero_only_on_kpa_metrics(repo: Path) -> None:
-    edit(repo, "spec/recommender.yaml", "  replicas: {min: 2, max: 5}\n", "  replicas: {min: 0, max: 5}\n")
-    line = _refusal(run_cli(repo, "validate"), "spec/recommender.yaml:45:14: serving.replicas.min: ")
-    assert "cpu scales on Knative's HPA class" in line and "needs metric: concurrency or rps" in line
-
-
 def test_knative_refuses_a_dra_gpu(repo: Path) -> None:
     edit(repo, "spec/support-assistant.yaml", "    migProfile: 3g.40gb\n", "    migProfile: 3g.40gb\n    dra: true\n")
     line = _refusal(run_cli(repo, "validate"), "spec/support-assistant.yaml:48:5: serving.gpu.dra: ")

@@ -7,7 +7,6 @@ Read at KServe v0.20.0 (1fb78105) and knative/serving 98e5ef90aa:
   KServe's KEDA autoscaler class would take rps, but only as a Prometheus query per runtime
   (inference_service_validation.go validateScalingKedaCompExtension refuses `scaleMetric` with it), which a spec
   does not have: so rps and concurrency are refused, not translated.
-- Knative's HPA class, which cpu and memory need, never scales to zero (pkg/reconciler/autoscaling/hpa/resources).
 - Knative masks the pod fields whose `config-features` flag is off (pkg/apis/serving/fieldmask.go PodSpecMask) and
   its webhook refuses them; resourceClaims it has no flag for at all.
 - The storage-initializer KServe injects for a `storageUri` has no securityContext (pkg/utils/storage.go
@@ -73,11 +72,6 @@ def _standard_misfits(spec: MLSystem, environment_file: str) -> Iterator[Misfit]
 
 def _knative_misfits(spec: MLSystem, environment: Environment, environment_file: str) -> Iterator[Misfit]:
     gpu, features = spec.serving.gpu, environment.platform.kserve.knative.features
-    metric = spec.serving.autoscaling.metric
-    if spec.serving.replicas.min == 0 and metric in (ScaleMetric.cpu, ScaleMetric.memory):
-        yield Misfit(("serving", "replicas", "min"),
-                     f"{metric.value} scales on Knative's HPA class, whose HorizontalPodAutoscaler keeps at least "
-                     "one replica; scale to zero needs metric: concurrency or rps (Knative's KPA)")
     if not features.security_context:
         # Secret files are mounted 0440, readable through the pod's fsGroup only (render/pods.py).
         for i, secret in enumerate(spec.secrets):

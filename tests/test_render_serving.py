@@ -11,8 +11,7 @@ from test_render_platform import restricted_violations
 from conftest import edit, require_shared_schemas, run_cli, schema_errors
 
 yaml = YAML(typ="safe")
-DEV_RPS_OVERRIDE = ("      autoscaling: {metric: cpu, target: 70}   # dev runs KServe in Standard mode, whose HPA "
-                    "scales on cpu or memory only\n")
+DEV_RPS_OVERRIDE = "  dev: {serving: {autoscaling: {metric: cpu, target: 70}}}"
 KNATIVE_FEATURES = ("    knative: {features: {nodeSelector: true, tolerations: true, topologySpreadConstraints: true, "
                     "securityContext: true}}\n")
 
@@ -57,7 +56,7 @@ def test_autoscaler_class_follows_the_mode_and_the_metric(compiled: dict[str, di
 
 
 def test_standard_mode_refuses_rps_at_its_line(repo: Path) -> None:
-    edit(repo, "spec/support-assistant.yaml", DEV_RPS_OVERRIDE, "      replicas: {min: 1}\n")
+    edit(repo, "spec/support-assistant.yaml", DEV_RPS_OVERRIDE, "  dev: {serving: {replicas: {min: 1}}}")
     line = _refusal(run_cli(repo, "validate"), "spec/support-assistant.yaml:40:5: serving.autoscaling.metric: ")
     assert "(environments/dev.yaml)" in line and "rps would silently become 80 % CPU" in line
     assert "use metric: cpu or memory here, or an environment whose KServe runs in Knative mode" in line

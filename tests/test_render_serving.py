@@ -167,6 +167,7 @@ def test_keda_kafka_trigger_authenticates_falls_back_and_shares_its_values(compi
     auth = compiled["prod/fraud-scorer/triggerauthentication-fraud-scorer.yaml"]
     trigger = scaled["spec"]["triggers"][0]
     assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
+    assert auth["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-1"  # with the secret it reads
     assert trigger["metadata"]["sasl"] == "scram_sha512" and "tls" not in trigger["metadata"]
     assert auth["spec"]["secretTargetRef"] == [
         {"parameter": "username", "name": "kafka-credentials", "key": "sasl-username"},

@@ -91,9 +91,10 @@ def test_kserve_serving(compiled: dict[str, dict]) -> None:
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 5)
     assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("cpu", 70)
     assert predictor["canaryTrafficPercent"] == 10
-    assert predictor["model"]["modelFormat"] == {"name": "pytorch"}
-    assert predictor["model"]["storageUri"] == "s3://ml-models/recsys-ranker/2"  # the version the alias pinned
-    assert predictor["model"]["resources"]["limits"] == {  # 4Gi + 2Gi /dev/shm; 1Gi /tmp + 4Gi cache
+    # serving.image: a custom predictor, told the version the alias pinned
+    container = predictor["containers"][0]
+    assert {"name": "MODEL_URI", "value": "s3://ml-models/recsys-ranker/2"} in container["env"]
+    assert container["resources"]["limits"] == {  # 4Gi + 2Gi /dev/shm; 1Gi /tmp + 4Gi cache
         "cpu": "2", "memory": "6Gi", "ephemeral-storage": "5Gi", "nvidia.com/gpu": 1}
     # the environment's product table gives the GPU Feature Discovery label, which GFD suffixes with -SHARED on
     # time-sliced nodes (without renameByDefault)
@@ -107,9 +108,11 @@ def test_kserve_serving(compiled: dict[str, dict]) -> None:
     dev = _one(compiled, "dev", "recommender", "InferenceService")["spec"]["predictor"]
     assert (dev["minReplicas"], dev["maxReplicas"]) == (1, 1)
     assert "canaryTrafficPercent" not in dev and "nodeSelector" not in dev
-    assert "nvidia.com/gpu" not in dev["model"]["resources"]["limits"]
+    assert "nvidia.com/gpu" not in dev["containers"][0]["resources"]["limits"]
     # MIG slices request the MIG resource, and rps scales per replica
     assistant = _one(compiled, "prod", "support-assistant", "InferenceService")["spec"]["predictor"]
+    assert assistant["model"]["modelFormat"] == {"name": "huggingface"}
+    assert assistant["model"]["storageUri"] == "s3://ml-models/support-llm/2"
     assert assistant["model"]["resources"]["limits"]["nvidia.com/mig-3g.40gb"] == 1
     assert (assistant["scaleMetric"], assistant["scaleTarget"]) == ("rps", 20)
     assert (assistant["minReplicas"], assistant["maxReplicas"]) == (2, 8)
@@ -133,7 +136,7 @@ def test_deployment_serving_with_kafka_lag(compiled: dict[str, dict]) -> None:
     assert (scaled["minReplicaCount"], scaled["maxReplicaCount"]) == (2, 20)
     assert scaled["triggers"][0]["metadata"] == {"bootstrapServers": "kafka.streaming.svc:9092",
                                                  "consumerGroup": "fraud-scorer", "lagThreshold": "500",
-                                                 "topic": "card-authorizations"}
+                                                 "topic": "card-authorizations", "sasl": "scram_sha512"}
     assert not _objects(compiled, "prod", "fraud-scorer", "HorizontalPodAutoscaler")
     pdb = _one(compiled, "prod", "fraud-scorer", "PodDisruptionBudget")["spec"]
     assert pdb["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]

@@ -108,8 +108,9 @@ CASES = [
     # (the finding points at the prod override's `serving:`, the last place prod's serving section is written)
     Case("MLG-REL-003", ASSIST, "  slo:\n    latencyP95: 800ms\n    availability: 99.5%\n", "", ("prod",),
          "    serving:"),
-    Case("MLG-SCALE-001", RECS, "replicas: {min: 1, max: 1}", "replicas: {min: 0, max: 1}", ("dev",),
-         "      replicas: {min: 0, max: 1}"),
+    # (Knative's HPA class on cpu; KServe's Standard mode in dev refuses min 0 before the gate)
+    Case("MLG-SCALE-001", RECS, "replicas: {min: 2, max: 5}", "replicas: {min: 0, max: 5}", ("staging", "prod"),
+         "  replicas: {min: 0, max: 5}"),
     # --- GPUs and cost (recommender has no GPU in dev; support-assistant has one everywhere)
     Case("MLG-GPU-001", ASSIST, "  queue: gpu-finetune\n", "", ALL, "training:"),
     Case("MLG-GPU-002", ASSIST, "  maxRuntime: 12h\n", "", ALL, "training:"),

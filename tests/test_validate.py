@@ -90,10 +90,10 @@ def test_snake_case_field_suggests_the_camel_case_name(repo):
 
 
 def test_unknown_field_with_nothing_close_lists_the_allowed_ones(repo):
-    edit(repo, REC, "  canary: {trafficPercent: 10}", "  canary: {trafficPercent: 10, zzzz: 1}")
+    edit(repo, REC, "  canary: {trafficPercent: 10, promote: false}", "  canary: {trafficPercent: 10, zzzz: 1}")
     result = run_cli(repo, "validate")
     expect(result, REC, position(repo, REC, "zzzz: 1", "zzzz"), "serving.canary.zzzz", "E201",
-           "unknown field 'zzzz'; allowed here: trafficPercent")
+           "unknown field 'zzzz'; allowed here: promote, trafficPercent")
 
 
 def test_unknown_field_in_an_environment_override_points_at_the_override(repo):
@@ -163,7 +163,9 @@ RULES = {
                             "serving.gpu.sharing", "sharing: mig needs migProfile (e.g. 1g.10gb)"),
     "kafka-lag-without-kafka": (FRAUD, "    kafka:\n      bootstrapServers: kafka.streaming.svc:9092\n"
                                        "      topic: card-authorizations\n      consumerGroup: fraud-scorer\n"
-                                       "      lagThreshold: 500\n", "", "metric: kafka-lag", "metric",
+                                       "      lagThreshold: 500\n      sasl: {mechanism: scram_sha512, secretName: "
+                                       "kafka-credentials}   # KEDA reads the lag with the app's credentials\n", "",
+                                "metric: kafka-lag", "metric",
                                 "serving.autoscaling.metric", "metric: kafka-lag needs the kafka block"),
     "min-above-max": (REC, "{min: 2, max: 5}", "{min: 6, max: 5}", "{min: 6, max: 5}", "min",
                       "serving.replicas.min", "replicas.min (6) must be <= replicas.max (5)"),

@@ -188,6 +188,17 @@ class Replicas(SpecModel):
 KafkaName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$", max_length=249)]
 
 
+class KafkaSasl(SpecModel):
+    """SASL on the Kafka connection: the mechanism, and the system secret holding the user and password."""
+
+    mechanism: Literal["plaintext", "scram_sha256", "scram_sha512"]
+    """KEDA's `sasl` values that take a user and password (pkg/scalers/kafka_scaler.go)."""
+    secret_name: DnsLabel
+    """One of the system's `secrets`: KEDA reads the credentials from it, the container mounts it."""
+    username_key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")] = "sasl-username"
+    password_key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")] = "sasl-password"
+
+
 class KafkaTrigger(SpecModel):
     bootstrap_servers: Annotated[str, Field(min_length=1)] | None = None
     """Comma-separated host:port, each one of the environment's kafka.brokers; by default all of them."""
@@ -195,6 +206,9 @@ class KafkaTrigger(SpecModel):
     consumer_group: KafkaName
     lag_threshold: PositiveInt = 100
     """Target consumer lag per replica."""
+    sasl: KafkaSasl | None = None
+    tls: bool = False
+    """Connect over TLS, trusting the system's CA bundle."""
 
 
 DEFAULT_SCALE_TARGET = {ScaleMetric.cpu: 70, ScaleMetric.memory: 80, ScaleMetric.concurrency: 10,
@@ -228,7 +242,12 @@ class Autoscaling(SpecModel):
 
 
 class Canary(SpecModel):
+    """A rollout in progress: the new revision takes `trafficPercent` until `promote: true` gives it all traffic."""
+
     traffic_percent: Annotated[int, Field(ge=0, le=100)]
+    promote: bool = False
+    """Promote the canary: the latest revision takes 100 % and becomes the rolled-out one; remove the canary
+    block with the next model change, and set it again to start the next rollout."""
 
 
 class Slo(SpecModel):
@@ -380,11 +399,33 @@ class MLSystem(SpecModel):
         if self.training is not None and self.training.window is not None and not self.scheduled_by:
             raise RuleError(("training", "window"), "a window only places scheduled runs: set training.schedule "
                                                     "(or pipeline.triggers.schedule)")
+        self._kafka_sasl_rules()
         names = [secret.name for secret in self.secrets]
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate:
             raise RuleError("secrets", f"secret name {duplicate!r} is declared twice")
         return self
+
+    @property
+    def model_format_predictor(self) -> bool:
+        """KServe serves the registered model with the runtime of its format (storageUri, no image of ours);
+        with serving.image or a custom format the image is the predictor container."""
+        return (self.serving is not None and self.serving.runtime is Runtime.kserve and self.serving.image is None
+                and self.model is not None and self.model.format is not ModelFormat.custom)
+
+    def _kafka_sasl_rules(self) -> None:
+        kafka = self.serving.autoscaling.kafka if self.serving is not None else None
+        if kafka is None or kafka.sasl is None:
+            return
+        sasl, path = kafka.sasl, ("serving", "autoscaling", "kafka", "sasl")
+        secret = next((s for s in self.secrets if s.name == sasl.secret_name), None)
+        if secret is None:
+            raise RuleError(path + ("secretName",), f"the SASL credentials {sasl.secret_name!r} are not one of the "
+                                                    "system's secrets: declare them under secrets")
+        missing = [key for key in (sasl.username_key, sasl.password_key) if key not in secret.keys]
+        if missing:
+            raise RuleError(path + ("secretName",), f"secret {sasl.secret_name!r} has no key {', '.join(missing)} "
+                                                    "(usernameKey, passwordKey): add it to its keys")
 
     @property
     def retraining(self) -> tuple[str | None, str | None]:

@@ -32,7 +32,8 @@ from .tenancy import TenancyChart  # noqa: E402
 from .training import QueuesChart, TrainingChart, uses_queues  # noqa: E402
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-BEFORE_WORKLOADS = {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy"}
+# (a KEDA TriggerAuthentication too: the ScaledObject that refers to it reads the lag from the first sync on)
+BEFORE_WORKLOADS = {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "TriggerAuthentication"}
 # The charts in the order their objects are emitted, each with the Argo CD sync wave of its objects (the namespace
 # first, then identities, quotas, policies and secrets, then workloads) and when it applies.
 CHARTS = (
@@ -60,7 +61,7 @@ def render(system: MergedSystem, model: ResolvedModel | None) -> list[dict[str, 
             continue
         chart = chart_class(app, ctx)
         for api_object in chart.api_objects:
-            # identities and network policies go before any workload, whichever chart makes them
+            # identities, network policies and trigger credentials go before any workload, whichever chart makes them
             object_wave = min(wave, -1) if api_object.kind in BEFORE_WORKLOADS else wave
             for key, value in {**ctx.annotations(), SYNC_WAVE: str(object_wave)}.items():
                 api_object.metadata.add_annotation(key, value)

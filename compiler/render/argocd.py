@@ -67,7 +67,7 @@ NAMESPACED_KINDS = (
     ("autoscaling", "HorizontalPodAutoscaler"),
     ("batch", "CronJob"), ("batch", "Job"),
     ("external-secrets.io", "ExternalSecret"),
-    ("keda.sh", "ScaledObject"),
+    ("keda.sh", "ScaledObject"), ("keda.sh", "TriggerAuthentication"),
     ("kubeflow.org", "PyTorchJob"),
     ("kueue.x-k8s.io", "LocalQueue"),
     ("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule"),

@@ -432,20 +432,3 @@ def test_mps_and_fractional_gpus_select_shared_nodes(repo: Path) -> None:
     predictor = isvc["spec"]["predictor"]
     assert predictor["nodeSelector"]["nvidia.com/gpu.sharing-strategy"] == "mps"
     assert predictor["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1  # one share
-
-
-def test_mig_through_dra_uses_the_mig_device_class(repo: Path) -> None:
-    edit(repo, "spec/support-assistant.yaml", "    type: nvidia-a100-80gb\n    sharing: mig\n",
-         "    type: nvidia-a100-80gb-dra\n    sharing: mig\n")  # the DRA driver's pool
-    # dev: KServe's Standard mode (Knative has no resourceClaims)
-    assert run_cli(repo, "compile", "--env", "dev").exit_code == 0
-    claim = yaml.load((repo / "generated/dev/support-assistant/"
-                       "resourceclaimtemplate-support-assistant-gpu.yaml").read_text())
-    request = claim["spec"]["spec"]["devices"]["requests"][0]["exactly"]
-    assert request["deviceClassName"] == "mig.nvidia.com"
-    assert request["selectors"][0]["cel"]["expression"] == 'device.attributes["gpu.nvidia.com"].profile == "3g.40gb"'
-    isvc = yaml.load((repo / "generated/dev/support-assistant/inferenceservice-support-assistant.yaml").read_text())
-    assert isvc["spec"]["predictor"]["resourceClaims"] == [
-        {"name": "gpu", "resourceClaimTemplateName": "support-assistant-gpu"}]
-    require_shared_schemas()
-    assert schema_errors(claim) == [] and schema_errors(isvc) == []

@@ -79,7 +79,7 @@ def test_knative_renders_only_the_pod_fields_its_features_allow(repo: Path) -> N
          "    keys: [username, password]\n    usedBy: [training, monitoring]\n")
     assert run_cli(repo, "compile", "--offline", "--env", "staging").exit_code == 0
     predictor = _load(repo, "staging", "recommender", "inferenceservice-recommender.yaml")["spec"]["predictor"]
-    assert predictor["nodeSelector"]["nvidia.com/gpu.product"] == "Tesla-T4"
+    assert predictor["nodeSelector"]["nvidia.com/gpu.product"] == "Tesla-T4-SHARED"
     assert predictor["tolerations"]
     # the spread is a preference: dropped; the pod securityContext too, the container's keeps the pod restricted
     assert "topologySpreadConstraints" not in predictor and "securityContext" not in predictor
@@ -107,9 +107,13 @@ def test_a_gpu_needing_a_disabled_knative_feature_is_refused_naming_the_flag(rep
 
 
 def test_knative_refuses_a_dra_gpu(repo: Path) -> None:
-    edit(repo, "spec/support-assistant.yaml", "    migProfile: 3g.40gb\n", "    migProfile: 3g.40gb\n    dra: true\n")
-    line = _refusal(run_cli(repo, "validate"), "spec/support-assistant.yaml:48:5: serving.gpu.dra: ")
-    assert "no pod-spec feature for resourceClaims" in line
+    edit(repo, "spec/support-assistant.yaml", "    type: nvidia-a100-80gb\n    sharing: mig\n",
+         "    type: nvidia-a100-80gb-dra\n    sharing: mig\n")  # the DRA driver's pool: a claim in Standard mode
+    result = run_cli(repo, "validate")
+    assert result.exit_code == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("spec/support-assistant.yaml:")]
+    assert len(lines) == 1 and lines[0].startswith("spec/support-assistant.yaml:43:3: serving.gpu: "), lines
+    assert "no pod-spec feature for resourceClaims" in lines[0] and lines[0].endswith("[E211]")
 
 
 def test_serving_image_is_a_custom_predictor_and_model_formats_declare_the_port(compiled: dict[str, dict]) -> None:

@@ -82,10 +82,11 @@ def _knative_misfits(spec: MLSystem, environment: Environment, environment_file:
                                              "enable it, or leave serving out of this secret's usedBy")
     if gpu is None:
         return
-    if gpu.dra:
-        yield Misfit(("serving", "gpu", "dra"), "Knative Serving has no pod-spec feature for resourceClaims, so a "
-                                                "KServe predictor in Knative mode cannot request a DRA device; "
-                                                "remove dra here, or use an environment in Standard mode")
+    if environment.platform.gpu.uses_dra(gpu.type, gpu.dra):
+        field = ("serving", "gpu", "dra") if gpu.dra is not None else ("serving", "gpu")
+        yield Misfit(field, "Knative Serving has no pod-spec feature for resourceClaims, so a KServe predictor in "
+                            "Knative mode cannot request a DRA device; use a GPU type the device plugin serves, or "
+                            "an environment in Standard mode")
         return
     needs_selector = gpu.type is not None or gpu.sharing in (GpuSharing.time_slicing, GpuSharing.mps)
     if needs_selector and not features.node_selector:

@@ -27,8 +27,10 @@ class Misfit:
 
 Check = Callable[[MLSystem, Environment, str], Iterable[Misfit]]
 
+from .monitoring import slo_metrics  # noqa: E402  (the checks build on Misfit)
+
 # Every concern's check, in the order their findings are listed.
-CHECKS: tuple[Check, ...] = ()
+CHECKS: tuple[Check, ...] = (slo_metrics,)
 
 
 def misfits(spec: MLSystem, environment: Environment, environment_file: str) -> list[Misfit]:

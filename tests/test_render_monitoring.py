@@ -125,8 +125,11 @@ def test_pod_monitor_selects_the_kserve_predictor_pods(systems: dict[tuple[str, 
     assert monitor["selector"]["matchLabels"].items() <= pod_labels.items()
     # job = the value of that pod label, so SLI queries select job="recommender" as for a Deployment
     assert monitor["jobLabel"] == "serving.kserve.io/inferenceservice"
-    # by the serving container's port name: portNumber needs operator v0.79+, and either needs a declared port
-    assert monitor["podMetricsEndpoints"] == [{"port": "http1", "path": "/metrics"}]
+    # by the serving container's port name (portNumber needs operator v0.79+): prod is Knative, which names the
+    # revision's port user-port in the pod; in Standard mode (dev) the pod keeps the name the predictor declares
+    assert monitor["podMetricsEndpoints"] == [{"port": "user-port", "path": "/metrics"}]
+    dev = _one(_render(systems[("dev", "recommender")])[0], "PodMonitor")["spec"]
+    assert dev["podMetricsEndpoints"] == [{"port": "http1", "path": "/metrics"}]
     assert 'namespace="ml-recommender",job="recommender"' in _rules(monitoring)[0]["expr"]
 
 
@@ -361,7 +364,7 @@ def test_slo_refused_at_its_line_when_the_metrics_cannot_measure_it(repo: Path) 
     recommender = repo / "spec/recommender.yaml"
     recommender.write_text(_drop_block(recommender.read_text(), "  metrics:"))
     # support-assistant (vLLM): no status label for errorRate; 750ms is no bucket of vLLM's histogram
-    edit(repo, "spec/support-assistant.yaml", "    latencyP95: 800ms ", "    errorRate: 1%\n    latencyP95: 750ms ")
+    edit(repo, "spec/support-assistant.yaml", "    latencyP95: 800ms\n", "    errorRate: 1%\n    latencyP95: 750ms\n")
     # fraud-scorer: 150ms is in neither client's default buckets (Go's here)
     edit(repo, "spec/fraud-scorer.yaml", "    latencyP95: 50ms ", "    latencyP95: 150ms")
     result = run_cli(repo, "validate")
@@ -374,11 +377,11 @@ def test_slo_refused_at_its_line_when_the_metrics_cannot_measure_it(repo: Path) 
         "spec/recommender.yaml:55:3: serving.slo: latencyP95 and errorRate need request metrics, and which ones the "
         "image registry.example.com/recsys/serve:1.4.2 exports is unknown: declare them in monitoring.metrics "
         "(requestsTotal, codeLabel, latencyHistogram, latencyBuckets) [E211]",
-        "spec/support-assistant.yaml:49:5: serving.slo.errorRate: errorRate needs a request counter with a "
+        "spec/support-assistant.yaml:52:5: serving.slo.errorRate: errorRate needs a request counter with a "
         "status-code label; kserve-huggingfaceserver (vLLM) has vllm:e2e_request_latency_seconds_count without "
         "one: declare monitoring.metrics.codeLabel, or leave errorRate out (availability is measured from the "
         "scrape's up) [E211]",
-        "spec/support-assistant.yaml:50:5: serving.slo.latencyP95: latencyP95 750ms is not a bucket bound of "
+        "spec/support-assistant.yaml:53:5: serving.slo.latencyP95: latencyP95 750ms is not a bucket bound of "
         "vllm:e2e_request_latency_seconds (kserve-huggingfaceserver (vLLM): 0.3s, 0.5s, 0.8s, 1s, 1.5s, 2s, 2.5s, "
         "5s, 10s, 15s, 20s, 30s, 40s, 50s, 60s, 120s, 240s, 480s, 960s, 1920s, 7680s), so no series counts the "
         "requests within it: pick one of those bounds, or declare the histogram's monitoring.metrics.latencyBuckets "

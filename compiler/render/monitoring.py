@@ -5,7 +5,10 @@ Input: a `RenderContext` (merged spec, environment, resolved model). Output, per
 - a scrape target for the serving pods, so every scraped series carries `namespace="<ns>", job="<system>"`:
   - `runtime: deployment` → a ServiceMonitor on the serving Service (`ctx.selector(name)`, port `http`, `/metrics`);
   - `runtime: kserve` → a PodMonitor on the pods labelled `serving.kserve.io/inferenceservice: <name>`, the serving
-    container's port by name (`ctx.serving_port_name()`), `/metrics`. Not a ServiceMonitor on `<name>-predictor`:
+    container's port by name, `/metrics`: in Standard mode the name it declares (`ctx.serving_port_name()`); in
+    Knative mode `user-port`, the name Knative gives the revision's one port whatever it was declared as
+    (knative/serving@98e5ef90aa pkg/reconciler/revision/resources/deploy.go: makeServingContainer,
+    pkg/apis/serving/v1/revision_helpers.go: UserPortName). Not a ServiceMonitor on `<name>-predictor`:
     in Knative mode that Service is an ExternalName alias of the gateway, and a pod selector also covers the
     canary's pods. By name, not `portNumber`: prometheus-operator keeps a target by
     `__meta_kubernetes_pod_container_port_name` or `_number`, so either needs the port declared
@@ -21,7 +24,7 @@ Input: a `RenderContext` (merged spec, environment, resolved model). Output, per
 - a drift-check CronJob `<system>-drift` from `monitoring.drift` (runs as the ServiceAccount of that name, hardened
   like every pod), told by env vars which model to check (MODEL_*), the metric and threshold (DRIFT_METRIC,
   DRIFT_THRESHOLD), and where to PUT its gauge `mlgitops_drift_score` (DRIFT_PUSH_URL: the Pushgateway with the
-  grouping key system/env, which become the series' labels);
+  grouping key job/system/env, which become the series' labels, also those of the group's `push_time_seconds`);
 - a Grafana dashboard ConfigMap (`grafana_dashboard: "1"`, the Grafana sidecar's default label) when
   `monitoring.dashboards` is true.
 
@@ -33,7 +36,8 @@ metrics have a handler label:
   would fire with `errorRate` on every burst of errors (a second page), and never when no pod answers at all.
 - sli="errors": requests answered 5xx / all requests, from the request counter's status-code label (`errorRate`).
 - sli="latency": requests slower than `latencyP95` / all requests, from the histogram bucket at that `le` (the
-  check makes it one of the histogram's bounds). A p95 objective means at most 5 % may be slower.
+  check makes it one of the histogram's bounds), matched as `prometheus.version` stores it (`le_matcher`; Prometheus
+  3 normalises bounds to floats: prometheus.io/docs/prometheus/3.0/migration). At most 5 % may be slower.
 Alert threshold = burn rate × error budget: page when 1h and 5m both burn ≥ 14.4× or 6h and 30m ≥ 6×, ticket when
 1d and 2h ≥ 3× or 3d and 6h ≥ 1×. The short window makes an alert stop soon after the burn stops, so no `for`.
 """
@@ -66,6 +70,7 @@ DRIFT_JOB = "mlgitops-drift"  # the Pushgateway job the drift check pushes to: t
 PUSH_TIME = "push_time_seconds"
 DATA_MISSING_AFTER = "15m"  # an SLI's series absent this long: the SLO alerts are blind
 TARGET_DOWN_FOR = "5m"
+KNATIVE_USER_PORT = "user-port"  # Knative's name for a revision's serving port in the pod it creates
 _FIVE_XX = '"5.."'  # a status label's server errors: 503, or 5xx where the exporter groups codes
 DRIFT_DEADLINE_SECONDS = 1800  # with Forbid, a hung check would block every later run
 ROUTING_LABEL = "receiver"  # carries monitoring.alertsTo; Alertmanager routes match on it
@@ -156,13 +161,18 @@ class MonitoringChart(SystemChart):
             custom_resource(self, "podmonitor", "monitoring.coreos.com/v1", "PodMonitor", name, {"spec": {
                 "selector": {"matchLabels": self.ctx.serving_selector()},
                 "jobLabel": KSERVE_POD_LABEL,
-                "podMetricsEndpoints": [{"port": self.ctx.serving_port_name(), "path": METRICS_PATH}],
+                "podMetricsEndpoints": [{"port": self._pod_port_name(), "path": METRICS_PATH}],
             }}, self._selected_labels(name))
         else:
             custom_resource(self, "servicemonitor", "monitoring.coreos.com/v1", "ServiceMonitor", name, {"spec": {
                 "selector": {"matchLabels": self.ctx.serving_selector()},  # the Service carries the pods' labels
                 "endpoints": [{"port": "http", "path": METRICS_PATH}],
             }}, self._selected_labels(name))
+
+    def _pod_port_name(self) -> str:
+        if self.ctx.platform.kserve.deployment_mode == "Knative":
+            return KNATIVE_USER_PORT
+        return self.ctx.serving_port_name()
 
     # --- SLO burn-rate rules ------------------------------------------------------------------------------------
 

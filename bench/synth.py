@@ -33,7 +33,12 @@ def _metadata(name: str, i: int) -> dict:
 
 
 def _slo(i: int) -> dict:
-    return {"latencyP95": f"{50 + 25 * (i % 8)}ms", "errorRate": "1%", "availability": "99.9%"}
+    return {"latencyP95": ("50ms", "100ms", "250ms", "500ms")[i % 4], "errorRate": "1%", "availability": "99.9%"}
+
+
+# What the synthetic serving images export: latencyP95 must be one of the histogram's bounds (Go's defaults here).
+METRICS = {"requestsTotal": "http_requests_total", "codeLabel": "code", "handlerLabel": "handler",
+           "latencyHistogram": "http_request_duration_seconds", "latencyBuckets": "go"}
 
 
 def kserve_gpu(name: str, i: int) -> dict:
@@ -56,7 +61,8 @@ def kserve_gpu(name: str, i: int) -> dict:
                     "canary": {"trafficPercent": 10}, "slo": _slo(i),
                     "ingress": {"host": f"{name}.example.com", "tls": True},
                     "allowedCallers": [{"namespace": "storefront"}]},
-        "monitoring": {"drift": {"image": f"registry.example.com/{name}/drift:1.{i}.0", "metric": "psi",
+        "monitoring": {"metrics": METRICS,
+                       "drift": {"image": f"registry.example.com/{name}/drift:1.{i}.0", "metric": "psi",
                                  "threshold": 0.2, "schedule": "0 */6 * * *"},
                        "dashboards": True, "alertsTo": f"{TEAMS[i % len(TEAMS)]}-oncall"},
         "secrets": [{"name": "feature-store", "from": f"vault://secret/data/{name}/feature-store",
@@ -84,7 +90,8 @@ def deployment_kafka(name: str, i: int) -> dict:
                     "resources": {"cpu": "1", "memory": "2Gi"},
                     "probes": {"readiness": "/ready", "liveness": "/live"}, "slo": _slo(i),
                     "allowedCallers": [{"namespace": "payments"}]},
-        "monitoring": {"drift": {"image": f"registry.example.com/{name}/drift:3.{i}.0", "metric": "ks",
+        "monitoring": {"metrics": METRICS,
+                       "drift": {"image": f"registry.example.com/{name}/drift:3.{i}.0", "metric": "ks",
                                  "threshold": 0.1},
                        "alertsTo": f"{TEAMS[i % len(TEAMS)]}-oncall"},
         "secrets": [{"name": "kafka-credentials", "from": f"vault://secret/data/{name}/kafka",
@@ -126,7 +133,7 @@ def deployment_cpu(name: str, i: int) -> dict:
                     "replicas": {"min": 2, "max": 6}, "autoscaling": {"metric": "cpu", "target": 70},
                     "resources": {"cpu": "500m", "memory": "1Gi"},
                     "probes": {"readiness": "/ready", "liveness": "/live"}, "slo": _slo(i)},
-        "monitoring": {"alertsTo": f"{TEAMS[i % len(TEAMS)]}-oncall"},
+        "monitoring": {"metrics": METRICS, "alertsTo": f"{TEAMS[i % len(TEAMS)]}-oncall"},
     }
 
 
@@ -145,7 +152,8 @@ def kserve_zero(name: str, i: int) -> dict:
                     "replicas": {"min": 0, "max": 3}, "autoscaling": {"metric": "concurrency", "target": 4},
                     "resources": {"cpu": "2", "memory": "8Gi"}, "gpu": {"count": 1, "type": "nvidia-l4"},
                     "slo": _slo(i)},
-        "monitoring": {"drift": {"image": f"registry.example.com/{name}/drift:0.{i}.0", "metric": "psi",
+        "monitoring": {"metrics": METRICS,
+                       "drift": {"image": f"registry.example.com/{name}/drift:0.{i}.0", "metric": "psi",
                                  "threshold": 0.25}, "alertsTo": f"{TEAMS[i % len(TEAMS)]}-oncall"},
         "secrets": [{"name": "warehouse", "from": f"vault://secret/data/{name}/warehouse", "keys": ["password"]},
                     {"name": "api-keys", "from": f"vault://secret/data/{name}/api", "keys": ["key"]}],

@@ -38,7 +38,10 @@ serving:
   resources: {cpu: "1", memory: 2Gi}
   probes: {readiness: /ready, liveness: /live}
   slo: {latencyP95: 50ms, errorRate: 0.1%, availability: 99.95%}
-monitoring: {alertsTo: payments-risk-oncall}
+monitoring:
+  alertsTo: payments-risk-oncall
+  metrics: {requestsTotal: http_requests_total, codeLabel: code, latencyHistogram: http_request_duration_seconds,
+            latencyBuckets: go}
 """
 
 

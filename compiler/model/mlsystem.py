@@ -326,8 +326,57 @@ class Drift(SpecModel):
     resources: Resources = Resources(cpu="500m", memory="1Gi")
 
 
+MetricName = Annotated[str, Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
+MetricLabel = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
+CLIENT_DEFAULT_BUCKETS = {
+    # prometheus/client_python@d0b497ffe0 prometheus_client/metrics.py: Histogram.DEFAULT_BUCKETS (+Inf left out)
+    "python": (.005, .01, .025, .05, .075, .1, .25, .5, .75, 1.0, 2.5, 5.0, 7.5, 10.0),
+    # prometheus/client_golang@89c60c0554 prometheus/histogram.go: DefBuckets
+    "go": (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10),
+}
+"""A Prometheus client library's default histogram buckets, in seconds: what a histogram has when its code sets none."""
+
+
+class ServingMetrics(SpecModel):
+    """The Prometheus metrics the serving container exports on /metrics, which the SLIs are computed from. Needed for
+    an SLO when the compiler does not know the runtime's own metrics (a team's image; a runtime it has no entry for)."""
+
+    requests_total: MetricName | None = None
+    """A counter of the requests answered; by default the latency histogram's `_count`."""
+    code_label: MetricLabel | None = None
+    """The counter's HTTP status label (`code`, `status`): `errorRate` counts its 5xx values."""
+    handler_label: MetricLabel | None = None
+    """The counter's and histogram's path or handler label: probes and /metrics scrapes are left out of the SLIs."""
+    latency_histogram: MetricName | None = None
+    """A request-duration histogram in seconds, its name without `_bucket`."""
+    latency_buckets: Literal[tuple(CLIENT_DEFAULT_BUCKETS)] | Annotated[  # type: ignore[valid-type]
+        list[Annotated[float, Field(gt=0)]], Field(min_length=1)] | None = None
+    """The histogram's bucket bounds in seconds, or `python`/`go`: that client library's default buckets."""
+
+    @model_validator(mode="after")
+    def _a_counter_or_a_histogram(self) -> ServingMetrics:
+        if self.requests_total is None and self.latency_histogram is None:
+            raise RuleError("requestsTotal", "declare requestsTotal (a request counter), latencyHistogram, or both")
+        if (self.latency_histogram is None) != (self.latency_buckets is None):
+            raise RuleError("latencyBuckets", "latencyHistogram and latencyBuckets go together: the latencyP95 "
+                                              "threshold must be one of the histogram's bucket bounds")
+        return self
+
+    @property
+    def requests(self) -> str:
+        return self.requests_total or f"{self.latency_histogram}_count"
+
+    @property
+    def buckets(self) -> tuple[float, ...]:
+        if isinstance(self.latency_buckets, str):
+            return CLIENT_DEFAULT_BUCKETS[self.latency_buckets]
+        return tuple(self.latency_buckets or ())
+
+
 class Monitoring(SpecModel):
     drift: Drift | None = None
+    metrics: ServingMetrics | None = None
+    """The serving container's metrics, when the compiler does not know its runtime's (monitoring.metrics)."""
     dashboards: bool = True
     alerts_to: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] | None = None
     """Routing label put on generated alerts (an Alertmanager receiver)."""

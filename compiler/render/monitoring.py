@@ -4,28 +4,40 @@ Input: a `RenderContext` (merged spec, environment, resolved model). Output, per
 
 - a scrape target for the serving pods, so every scraped series carries `namespace="<ns>", job="<system>"`:
   - `runtime: deployment` → a ServiceMonitor on the serving Service (`ctx.selector(name)`, port `http`, `/metrics`);
-  - `runtime: kserve` → a PodMonitor on the pods labelled `serving.kserve.io/inferenceservice: <name>`, port
-    `serving.port`, `/metrics`. Not a ServiceMonitor on `<name>-predictor`: that Service only has endpoints in
-    KServe's raw-deployment mode (in the default Serverless mode it is an ExternalName alias of the Knative gateway),
-    the InferenceService does not pin a mode, and a pod selector also covers the canary's pods. KServe's docs say
-    the runtimes export Prometheus metrics on a port of the InferenceService's pod and leave scraping to the user.
-    The pod must declare that port (a custom predictor declares `http` = serving.port; KServe's model servers
-    listen on 8080, the default serving.port).
+  - `runtime: kserve` → a PodMonitor on the pods labelled `serving.kserve.io/inferenceservice: <name>`, the serving
+    container's port by name, `/metrics`: in Standard mode the name it declares (`ctx.serving_port_name()`); in
+    Knative mode `user-port`, the name Knative gives the revision's one port whatever it was declared as
+    (knative/serving@98e5ef90aa pkg/reconciler/revision/resources/deploy.go: makeServingContainer,
+    pkg/apis/serving/v1/revision_helpers.go: UserPortName). Not a ServiceMonitor on `<name>-predictor`:
+    in Knative mode that Service is an ExternalName alias of the gateway, and a pod selector also covers the
+    canary's pods. By name, not `portNumber`: prometheus-operator keeps a target by
+    `__meta_kubernetes_pod_container_port_name` or `_number`, so either needs the port declared
+    (prometheus-operator/prometheus-operator@6adcebc507 pkg/prometheus/promcfg.go), and `portNumber` needs
+    operator v0.79 and is ignored by other PodMonitor readers (Grafana Alloy).
+  - the monitors and the PrometheusRule carry the platform's `prometheus.selectorLabels`: kube-prometheus-stack's
+    Prometheus selects only objects labelled `release: <its release>` (`*SelectorNilUsesHelmValues: true`,
+    prometheus-community/helm-charts@cf408a290a charts/kube-prometheus-stack/templates/prometheus/prometheus.yaml).
+    Not the dashboard ConfigMap: Grafana's sidecar finds it by `grafana_dashboard: "1"` alone (values.yaml).
 - a PrometheusRule with multi-window, multi-burn-rate alerts from `serving.slo` (Google SRE workbook, ch. 5, as
-  Sloth generates them; 30-day SLO period), and the drift alert;
+  Sloth generates them; 30-day SLO period), a page when no target is up, a ticket when an SLI's series is missing,
+  the drift alert and a ticket when the drift score is stale;
 - a drift-check CronJob `<system>-drift` from `monitoring.drift` (runs as the ServiceAccount of that name, hardened
   like every pod), told by env vars which model to check (MODEL_*), the metric and threshold (DRIFT_METRIC,
   DRIFT_THRESHOLD), and where to PUT its gauge `mlgitops_drift_score` (DRIFT_PUSH_URL: the Pushgateway with the
-  grouping key system/env, which become the series' labels);
+  grouping key job/system/env, which become the series' labels, also those of the group's `push_time_seconds`);
 - a Grafana dashboard ConfigMap (`grafana_dashboard: "1"`, the Grafana sidecar's default label) when
   `monitoring.dashboards` is true.
 
-SLIs (error ratio = bad requests / all requests, recorded over 5m, 30m, 1h, 2h, 6h, 1d, 3d as
-`slo:sli_error:ratio_rate<window>{system, env, sli}`):
-- sli="errors": requests answered 5xx (`code=~"5.."`) / all requests, from `http_requests_total`. Both
-  `availability: 99.9%` (error budget 0.1 %) and `errorRate: 1%` (error budget 1 %) are objectives on it.
-- sli="latency": requests slower than `latencyP95` / all requests, from the histogram bucket `le="<threshold>"`
-  (the threshold must be one of the histogram's bucket bounds). A p95 objective means at most 5 % may be slower.
+SLIs (error ratio = bad events / all events, recorded over 5m, 30m, 1h, 2h, 6h, 1d, 3d as
+`slo:sli_error:ratio_rate<window>{system, env, sli}`), on the metrics the serving container really exports
+(compiler/platform/monitoring.py: the runtime's, or `monitoring.metrics`), probes and /metrics left out where the
+metrics have a handler label:
+- sli="availability": failed scrapes / all scrapes of the serving pods (`up`). Its own SLI: on the 5xx ratio it
+  would fire with `errorRate` on every burst of errors (a second page), and never when no pod answers at all.
+- sli="errors": requests answered 5xx / all requests, from the request counter's status-code label (`errorRate`).
+- sli="latency": requests slower than `latencyP95` / all requests, from the histogram bucket at that `le` (the
+  check makes it one of the histogram's bounds), matched as `prometheus.version` stores it (`le_matcher`; Prometheus
+  3 normalises bounds to floats: prometheus.io/docs/prometheus/3.0/migration). At most 5 % may be slower.
 Alert threshold = burn rate × error budget: page when 1h and 5m both burn ≥ 14.4× or 6h and 30m ≥ 6×, ticket when
 1d and 2h ≥ 3× or 3d and 6h ≥ 1×. The short window makes an alert stop soon after the burn stops, so no `for`.
 """
@@ -34,25 +46,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 import cdk8s
 from cdk8s_plus_34 import k8s
+from cronsim import CronSim
 
-from ..model.mlsystem import MLSystem, Runtime
-from ..model.units import cron_expression, duration_seconds
+from ..model.mlsystem import MLSystem, Runtime, ServingMetrics
+from ..model.platform import at_least
+from ..model.units import cron_expression
+from ..platform.monitoring import latency_threshold, serving_metrics
 from .context import KSERVE_POD_LABEL, RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template
 
 COMPONENT = "monitoring"
-# Serving metric names follow the Prometheus HTTP conventions (client libraries' and most exporters' defaults):
-# a request counter with a `code` label and a request-duration histogram in seconds.
-REQUESTS = "http_requests_total"
-DURATION_BUCKET = "http_request_duration_seconds_bucket"
-DURATION_COUNT = "http_request_duration_seconds_count"
+METRICS_PATH = "/metrics"
 DRIFT_SCORE = "mlgitops_drift_score"  # the gauge the drift check pushes
+DRIFT_JOB = "mlgitops-drift"  # the Pushgateway job the drift check pushes to: the `job` label of its series
+# The Pushgateway's own gauge per group: when the group was last pushed (prometheus/pushgateway README).
+PUSH_TIME = "push_time_seconds"
+DATA_MISSING_AFTER = "15m"  # an SLI's series absent this long: the SLO alerts are blind
+TARGET_DOWN_FOR = "5m"
+KNATIVE_USER_PORT = "user-port"  # Knative's name for a revision's serving port in the pod it creates
+_FIVE_XX = '"5.."'  # a status label's server errors: 503, or 5xx where the exporter groups codes
 DRIFT_DEADLINE_SECONDS = 1800  # with Forbid, a hung check would block every later run
 ROUTING_LABEL = "receiver"  # carries monitoring.alertsTo; Alertmanager routes match on it
 GRAFANA_LABEL = "grafana_dashboard"
@@ -66,7 +85,7 @@ LATENCY_OBJECTIVE = Decimal("0.95")  # latencyP95: 95 % of requests within the t
 
 class Objective(NamedTuple):
     slo: str  # the `slo` label and the alert's name: availability → AvailabilityBudgetBurn
-    sli: str  # errors | latency
+    sli: str  # availability | errors | latency
     budget: Decimal  # the fraction of requests that may be bad: 1 - objective
     says: str  # the objective in words, for the alert's description
     bad: str  # what a bad request is, in words
@@ -84,12 +103,37 @@ def _percent(value: str) -> Decimal:
     return Decimal(value.rstrip("%")) / 100
 
 
+def le_matcher(seconds: float, prometheus_version: str) -> str:
+    """The matcher of a histogram bucket's `le`. Prometheus 3 normalises every bound to its float form (1 → "1.0");
+    Prometheus 2 keeps what the client wrote: the Python client writes "1.0", the Go client "1", so an integral
+    bound matches both spellings there."""
+    if at_least(prometheus_version, "3.0") or not float(seconds).is_integer():
+        return f'le="{float(seconds)!r}"'
+    return f'le=~"{int(seconds)}|{int(seconds)}\\\\.0"'
+
+
+def longest_gap_seconds(cron: str) -> int:
+    """The longest wait between two runs of a schedule, over a year from a fixed date (the output must not depend on
+    the day it is compiled), or its first 10000 runs."""
+    start = datetime(2026, 1, 1)
+    runs = CronSim(cron_expression(cron), start)
+    previous, longest = next(runs), timedelta(0)
+    for _ in range(10000):
+        run = next(runs)
+        longest, previous = max(longest, run - previous), run
+        if run - start > timedelta(days=366):
+            break
+    return int(longest.total_seconds())
+
+
 class MonitoringChart(SystemChart):
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "monitoring", ctx)
         self.spec = ctx.system.spec
         self.series = f'system="{ctx.name}",env="{ctx.system.env}"'  # labels the rules put on their series
         self.scraped = f'namespace="{ctx.namespace}",job="{ctx.name}"'  # labels the scrape target gives
+        found = serving_metrics(self.spec) if self.spec.serving else None
+        self.metrics: ServingMetrics | None = found[1] if found else None
         if self.spec.serving is not None:
             self._scrape_target()
         if self.spec.monitoring.drift is not None:
@@ -97,12 +141,16 @@ class MonitoringChart(SystemChart):
         groups = self._slo_groups() + self._drift_groups()
         if groups:
             custom_resource(self, "prometheusrule", "monitoring.coreos.com/v1", "PrometheusRule", ctx.name,
-                            {"spec": {"groups": groups}}, self._labels(ctx.name))
+                            {"spec": {"groups": groups}}, self._selected_labels(ctx.name))
         if self.spec.monitoring.dashboards:
             self._dashboard()
 
     def _labels(self, name: str) -> dict[str, str]:
         return self.ctx.workload_labels(name, COMPONENT)
+
+    def _selected_labels(self, name: str) -> dict[str, str]:
+        """A monitor's or rule's labels: with those the Prometheus resource selects them by."""
+        return {**self._labels(name), **self.ctx.platform.prometheus.selector_labels}
 
     # --- scrape target ------------------------------------------------------------------------------------------
 
@@ -113,13 +161,18 @@ class MonitoringChart(SystemChart):
             custom_resource(self, "podmonitor", "monitoring.coreos.com/v1", "PodMonitor", name, {"spec": {
                 "selector": {"matchLabels": self.ctx.serving_selector()},
                 "jobLabel": KSERVE_POD_LABEL,
-                "podMetricsEndpoints": [{"portNumber": serving.port, "path": "/metrics"}],
-            }}, self._labels(name))
+                "podMetricsEndpoints": [{"port": self._pod_port_name(), "path": METRICS_PATH}],
+            }}, self._selected_labels(name))
         else:
             custom_resource(self, "servicemonitor", "monitoring.coreos.com/v1", "ServiceMonitor", name, {"spec": {
                 "selector": {"matchLabels": self.ctx.serving_selector()},  # the Service carries the pods' labels
-                "endpoints": [{"port": "http", "path": "/metrics"}],
-            }}, self._labels(name))
+                "endpoints": [{"port": "http", "path": METRICS_PATH}],
+            }}, self._selected_labels(name))
+
+    def _pod_port_name(self) -> str:
+        if self.ctx.platform.kserve.deployment_mode == "Knative":
+            return KNATIVE_USER_PORT
+        return self.ctx.serving_port_name()
 
     # --- SLO burn-rate rules ------------------------------------------------------------------------------------
 
@@ -127,39 +180,83 @@ class MonitoringChart(SystemChart):
         slo = self.spec.serving.slo if self.spec.serving else None
         if slo is None:
             return []
-        objectives, server_error = [], "5xx responses"
+        objectives = []
         if slo.availability:
-            objectives.append(Objective("availability", "errors", 1 - _percent(slo.availability),
-                                        f"{slo.availability} availability", server_error))
+            objectives.append(Objective("availability", "availability", 1 - _percent(slo.availability),
+                                        f"{slo.availability} availability",
+                                        "failed scrapes (a serving pod down or not answering)"))
         if slo.error_rate:
             objectives.append(Objective("error-rate", "errors", _percent(slo.error_rate),
-                                        f"error rate at most {slo.error_rate}", server_error))
+                                        f"error rate at most {slo.error_rate}", "5xx responses"))
         if slo.latency_p95:
             objectives.append(Objective("latency", "latency", 1 - LATENCY_OBJECTIVE,
                                         f"p95 latency at most {slo.latency_p95}",
                                         f"requests slower than {slo.latency_p95}"))
         return objectives
 
+    def _served(self, *matchers: str) -> str:
+        """The selector of the serving container's request series: probes and metric scrapes left out where the
+        metrics say which handler answered (kubelet probes and Prometheus would dilute a low-traffic SLI)."""
+        handler = self.metrics.handler_label
+        probes = self.spec.serving.probes
+        skipped = [f'{handler}!="{path}"' for path in dict.fromkeys((probes.readiness, probes.liveness, METRICS_PATH))]
+        return ",".join([self.scraped, *(skipped if handler else []), *matchers])
+
+    def _sli_series(self, sli: str) -> str:
+        """The series an SLI is computed from; its absence means the SLI records nothing."""
+        if sli == "availability":
+            return f"up{{{self.scraped}}}"
+        metric = self.metrics.requests if sli == "errors" else f"{self.metrics.latency_histogram}_count"
+        return f"{metric}{{{self._served()}}}"
+
     def _sli_error_ratio(self, sli: str, window: str) -> str:
-        total = f"sum(rate({REQUESTS}{{{self.scraped}}}[{window}]))"
+        if sli == "availability":  # every scrape is an event: 1 when up, 0 when it failed
+            up = f"up{{{self.scraped}}}[{window}]"
+            return f"1 - (sum(sum_over_time({up})) / sum(count_over_time({up})))"
         if sli == "errors":
-            return f'sum(rate({REQUESTS}{{{self.scraped},code=~"5.."}}[{window}])) / {total}'
-        # Prometheus 3 (and the Python client) write bucket bounds as floats: 0.15, 1.0.
-        le = repr(round(duration_seconds(self.spec.serving.slo.latency_p95), 9))
-        fast = f'sum(rate({DURATION_BUCKET}{{{self.scraped},le="{le}"}}[{window}]))'
-        return f"1 - ({fast} / sum(rate({DURATION_COUNT}{{{self.scraped}}}[{window}])))"
+            requests, server_error = self.metrics.requests, f"{self.metrics.code_label}=~{_FIVE_XX}"
+            return (f"sum(rate({requests}{{{self._served(server_error)}}}[{window}])) / "
+                    f"sum(rate({requests}{{{self._served()}}}[{window}]))")
+        histogram = self.metrics.latency_histogram
+        le = le_matcher(latency_threshold(self.spec.serving.slo), self.ctx.platform.prometheus.version)
+        fast = f"sum(rate({histogram}_bucket{{{self._served(le)}}}[{window}]))"
+        return f"1 - ({fast} / sum(rate({histogram}_count{{{self._served()}}}[{window}])))"
 
     def _slo_groups(self) -> list[dict]:
         objectives = self._objectives()
         if not objectives:
             return []
-        slis = list(dict.fromkeys(o.sli for o in objectives))  # availability and error-rate share one SLI
+        slis = [o.sli for o in objectives]
         system_labels = {"system": self.ctx.name, "env": self.ctx.system.env}
         recordings = [{"record": f"slo:sli_error:ratio_rate{w}", "expr": self._sli_error_ratio(sli, w),
                        "labels": {**system_labels, "sli": sli}} for sli in slis for w in WINDOWS]
         alerts = [self._burn_alert(o, severity, pairs) for o in objectives for severity, pairs in BURN_ALERTS]
         return [{"name": f"{self.ctx.name}-slo-sli-recordings", "rules": recordings},
-                {"name": f"{self.ctx.name}-slo-alerts", "rules": alerts}]
+                {"name": f"{self.ctx.name}-slo-alerts", "rules": [*alerts, *self._blind_spot_alerts(slis)]}]
+
+    def _blind_spot_alerts(self, slis: list[str]) -> list[dict]:
+        """What the burn-rate alerts cannot see: a ratio of no events is no value, so they stay silent when every
+        pod is gone or a series stops. A system that may scale to zero has no pods when idle: only `up == 0`."""
+        name, env = self.ctx.name, self.ctx.system.env
+        idle_is_normal = self.spec.serving.replicas.min == 0
+        up = f"up{{{self.scraped}}}"
+        target_down = f"max({up}) == 0" + ("" if idle_is_normal else f"\nor\nabsent({up})")
+        alerts = [{"alert": "TargetDown", "expr": target_down, "for": TARGET_DOWN_FOR,
+                   "labels": self._alert_labels("page"),
+                   "annotations": {"summary": f"{name} ({env}): no serving pod is up",
+                                   "description": f"Prometheus has scraped no serving pod of {name} successfully "
+                                                  f"for {TARGET_DOWN_FOR}: the service is down."}}]
+        if idle_is_normal:
+            return alerts
+        for sli in (s for s in slis if s != "availability"):  # up is the target-down alert's
+            series = self._sli_series(sli)
+            alerts.append({"alert": "SLIDataMissing", "expr": f"absent_over_time({series}[{DATA_MISSING_AFTER}])",
+                           "labels": {**self._alert_labels("ticket"), "sli": sli},
+                           "annotations": {"summary": f"{name} ({env}): the {sli} SLI has no data",
+                                           "description": f"No {series.split('{')[0]} series for "
+                                                          f"{DATA_MISSING_AFTER}: its SLO alerts cannot fire. Check "
+                                                          "the scrape target and the metric's name and labels."}})
+        return alerts
 
     def _burn_alert(self, objective: Objective, severity: str, pairs: tuple) -> dict:
         def above(window: str, burn: Decimal) -> str:
@@ -187,9 +284,9 @@ class MonitoringChart(SystemChart):
     # --- drift --------------------------------------------------------------------------------------------------
 
     def _drift_push_url(self) -> str:
-        # Grouping key system/env: the Pushgateway adds them as labels, which the alert selects on.
+        # Grouping key job/system/env: the Pushgateway adds them as labels, which the alerts select on.
         pushgateway = self.ctx.system.environment.spec.monitoring.pushgateway
-        return f"{pushgateway}/metrics/job/mlgitops-drift/system/{self.ctx.name}/env/{self.ctx.system.env}"
+        return f"{pushgateway}/metrics/job/{DRIFT_JOB}/system/{self.ctx.name}/env/{self.ctx.system.env}"
 
     def _drift_check(self) -> None:
         drift = self.spec.monitoring.drift
@@ -215,6 +312,19 @@ class MonitoringChart(SystemChart):
         drift = self.spec.monitoring.drift
         if drift is None:
             return []
+        name, env = self.ctx.name, self.ctx.system.env
+        # The Pushgateway serves the last push forever: without this, a check that stopped running leaves
+        # ModelDriftHigh frozen in whatever state its last score put it.
+        stale_after = 2 * longest_gap_seconds(drift.schedule)
+        stale = {
+            "alert": "DriftScoreStale",
+            "expr": f'time() - {PUSH_TIME}{{job="{DRIFT_JOB}",{self.series}}} > {stale_after}',
+            "labels": self._alert_labels("ticket"),
+            "annotations": {
+                "summary": f"{name} ({env}): the drift score is stale",
+                "description": f"The drift check last pushed {{{{ $value | humanizeDuration }}}} ago, more than "
+                               f"twice its schedule's interval ({drift.schedule}): ModelDriftHigh is not watching "
+                               "the current model. Check the CronJob's runs."}}
         return [{"name": f"{self.ctx.name}-drift", "rules": [{
             "alert": "ModelDriftHigh",
             "expr": f"{DRIFT_SCORE}{{{self.series}}} > {drift.threshold:g}",
@@ -223,7 +333,7 @@ class MonitoringChart(SystemChart):
             "annotations": {
                 "summary": f"{self.ctx.name} ({self.ctx.system.env}): input drift above {drift.threshold:g}",
                 "description": f"The drift check's {drift.metric} score is {{{{ $value }}}}, above the threshold "
-                               f"{drift.threshold:g}: the model may need retraining or revalidation."}}]}]
+                               f"{drift.threshold:g}: the model may need retraining or revalidation."}}, stale]}]
 
     # --- dashboard ----------------------------------------------------------------------------------------------
 
@@ -251,18 +361,26 @@ class MonitoringChart(SystemChart):
 
     def _panels(self) -> list[dict]:
         panels = []
+        metrics = self.metrics
+        if metrics is not None:  # only what the serving container exports
+            requests, code = metrics.requests, metrics.code_label
+            if code:
+                panels += [_panel("Request rate", "reqps", [
+                               (f"sum by ({code}) (rate({requests}{{{self._served()}}}[5m]))", f"{{{{{code}}}}}")]),
+                           _panel("Error ratio (5xx)", "percentunit", [(
+                               f'sum(rate({requests}{{{self._served(f"{code}=~{_FIVE_XX}")}}}[5m])) / '
+                               f"sum(rate({requests}{{{self._served()}}}[5m]))", "5xx")])]
+            else:
+                panels.append(_panel("Request rate", "reqps", [
+                    (f"sum(rate({requests}{{{self._served()}}}[5m]))", "requests")]))
+            if metrics.latency_histogram:
+                bucket = f"{metrics.latency_histogram}_bucket{{{self._served()}}}"
+                latency = [(f"histogram_quantile(0.95, sum by (le) (rate({bucket}[5m])))", "p95")]
+                slo = self.spec.serving.slo
+                if slo and slo.latency_p95:
+                    latency.append((f"vector({latency_threshold(slo):g})", f"SLO {slo.latency_p95}"))
+                panels.append(_panel("Latency p95 vs SLO", "s", latency))
         if self.spec.serving is not None:
-            requests = f"sum by (code) (rate({REQUESTS}{{{self.scraped}}}[5m]))"
-            errors = (f'sum(rate({REQUESTS}{{{self.scraped},code=~"5.."}}[5m])) / '
-                      f"sum(rate({REQUESTS}{{{self.scraped}}}[5m]))")
-            p95 = f"histogram_quantile(0.95, sum by (le) (rate({DURATION_BUCKET}{{{self.scraped}}}[5m])))"
-            latency = [(p95, "p95")]
-            slo = self.spec.serving.slo
-            if slo and slo.latency_p95:
-                latency.append((f"vector({duration_seconds(slo.latency_p95):g})", f"SLO {slo.latency_p95}"))
-            panels += [_panel("Request rate", "reqps", [(requests, "{{code}}")]),
-                       _panel("Error ratio (5xx)", "percentunit", [(errors, "5xx")]),
-                       _panel("Latency p95 vs SLO", "s", latency)]
             burns = [(f'slo:sli_error:ratio_rate1h{{{self.series},sli="{o.sli}"}} / {_number(o.budget)}', o.slo)
                      for o in self._objectives()]
             if burns:  # 1 = spending the budget exactly over 30 days; 14.4 pages

@@ -68,7 +68,8 @@ def test_standard_mode_refuses_a_canary_and_scale_to_zero(repo: Path) -> None:
     result = run_cli(repo, "validate")
     line = _refusal(result, "spec/recommender.yaml:54:3: serving.canary: ")
     assert "KServe's Standard mode (environments/dev.yaml) has no traffic split" in line
-    line = _refusal(result, "spec/recommender.yaml:96:18: serving.replicas.min: ")
+    row = (repo / "spec/recommender.yaml").read_text().splitlines().index("      replicas: {min: 0, max: 1}") + 1
+    line = _refusal(result, f"spec/recommender.yaml:{row}:18: serving.replicas.min: ")
     assert "scale to zero needs KServe in Knative mode" in line
 
 
@@ -142,6 +143,10 @@ def test_a_canary_serves_its_percent_until_promoted(compiled: dict[str, dict], r
     assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
     predictor = _load(repo, "prod", "recommender", "inferenceservice-recommender.yaml")["spec"]["predictor"]
     assert "canaryTrafficPercent" not in predictor  # the latest revision takes 100 %
+    # and the quota no longer holds room for a second revision
+    quota = _load(repo, "prod", "recommender", "resourcequota-recommender.yaml")["spec"]["hard"]
+    during = compiled["prod/recommender/resourcequota-recommender.yaml"]["spec"]["hard"]
+    assert quota["requests.nvidia.com/gpu"] < during["requests.nvidia.com/gpu"]
 
 
 def test_ingress_reaches_the_predictor_in_each_mode(compiled: dict[str, dict]) -> None:

@@ -169,8 +169,8 @@ def peak_gpus(system: MergedSystem) -> list[tuple[FieldPath, str, float]]:
             parts.append((path, f"{what} {pods} × {gpu_share(gpu):g}", pods * gpu_share(gpu)))
 
     if spec.serving is not None:
-        replicas = spec.serving.replicas.upper * (2 if spec.serving.canary else 1)
-        add(("serving", "gpu"), replicas, "serving replicas" + (" (with the canary)" if spec.serving.canary else ""),
+        replicas = spec.serving.replicas.upper * (2 if spec.serving.in_canary else 1)
+        add(("serving", "gpu"), replicas, "serving replicas" + (" (with the canary)" if spec.serving.in_canary else ""),
             spec.serving.gpu)
     if spec.training is not None:
         add(("training", "resources", "gpu"), spec.training.workers, "training workers", spec.training.resources.gpu)

@@ -295,6 +295,11 @@ class Serving(SpecModel):
     probes: Probes = Probes()
 
     @property
+    def in_canary(self) -> bool:
+        """Two revisions serve (the canary and the rolled-out one) until the canary is promoted."""
+        return self.canary is not None and not self.canary.promote
+
+    @property
     def autoscaled_deployment(self) -> bool:
         """An HPA or a KEDA ScaledObject owns the Deployment's replica count (KServe scales its own pods)."""
         return self.runtime is Runtime.deployment and (

@@ -173,7 +173,6 @@ class GpuSharing(SpecModel):
 class Prometheus(SpecModel):
     version: Version = "3.0"
     """Prometheus' version: 3 writes a histogram's `le` as a float (1.0), 2 as the client wrote it (1)."""
-    operator_version: Version = "0.80"
     selector_labels: LabelMap = {}
     """Labels the Prometheus resource's monitor and rule selectors require (kube-prometheus-stack: `release:
     <its Helm release>`), put on every PodMonitor, ServiceMonitor and PrometheusRule."""

@@ -27,11 +27,12 @@ class Misfit:
 
 Check = Callable[[MLSystem, Environment, str], Iterable[Misfit]]
 
-from .gpu import gpu_misfits  # noqa: E402  (the checks import Misfit from here)
-from .monitoring import slo_metrics  # noqa: E402  (the checks import Misfit from here)
-from .serving import serving_misfits  # noqa: E402  (the checks import Misfit from here)
-from .tenancy import object_store_credentials  # noqa: E402  (the checks import Misfit from here)
-from .training import check_training  # noqa: E402  (the checks import Misfit from here)
+# After Misfit: each concern's module imports it from here.
+from .gpu import gpu_misfits  # noqa: E402
+from .monitoring import slo_metrics  # noqa: E402
+from .serving import serving_misfits  # noqa: E402
+from .tenancy import object_store_credentials  # noqa: E402
+from .training import check_training  # noqa: E402
 
 # Every concern's check, in the order their findings are listed.
 CHECKS: tuple[Check, ...] = (gpu_misfits, slo_metrics, serving_misfits, object_store_credentials, check_training)

@@ -85,7 +85,7 @@ class ServingChart(SystemChart):
                      "maxReplicas": s.replicas.upper,
                      "scaleMetric": s.autoscaling.metric.value,
                      "scaleTarget": int(s.autoscaling.effective_target)}
-        if s.canary is not None and not s.canary.promote:
+        if s.in_canary:
             predictor["canaryTrafficPercent"] = s.canary.traffic_percent
         if model_format:
             # The runtime declares no port; the scrape (by port name) and the network policies need one.

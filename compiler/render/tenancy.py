@@ -135,7 +135,7 @@ class TenancyChart(SystemChart):
     def _serving_peak(self) -> int:
         """Serving pods at most: max replicas (twice during a canary) plus the rolling-update surge."""
         s = self.ctx.system.spec.serving
-        return s.replicas.upper * (2 if s.canary else 1) + math.ceil(s.replicas.upper * SURGE)
+        return s.replicas.upper * (2 if s.in_canary else 1) + math.ceil(s.replicas.upper * SURGE)
 
     def _quota(self) -> None:
         peak = [(n, container_resources(r, shm), r.gpu, sidecars) for n, r, shm, sidecars in self._peak_pods()]

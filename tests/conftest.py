@@ -263,6 +263,18 @@ def edit(repo: Path, relative: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def line_of(root: Path, relative: str, text: str, after: str = "") -> int:
+    """The 1-based line of a file that holds `text`: the single one, or with `after` the first below the single line
+    that starts with `after` (a top-level key). Tests locate diagnostics by it, so that edits of the examples do
+    not break them."""
+    lines = list(enumerate((root / relative).read_text().splitlines(), 1))
+    if after:
+        [start] = [i for i, line in lines if line.startswith(after)]
+        return next(i for i, line in lines[start:] if text in line)
+    [number] = [i for i, line in lines if text in line]
+    return number
+
+
 def tree(directory: Path) -> dict[str, bytes]:
     """Every file under a directory, by relative path."""
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

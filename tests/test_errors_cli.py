@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, edit, run_cli, tree
+from conftest import ROOT, edit, line_of, run_cli, tree
 
 REC = "spec/recommender.yaml"
 DIAGNOSTIC = re.compile(r"^[^:\s]+:\d+:\d+: (\S+: )?.+ \[[EW]\d{3}\]$")
-
-
-def line_of(repo: Path, relative: str, line_text: str) -> int:
-    hits = [n for n, line in enumerate((repo / relative).read_text().splitlines(), 1) if line_text in line]
-    assert len(hits) == 1, hits
-    return hits[0]
 
 
 def bad_input(result, problems: int = 1) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CACHE_VARIABLE, ROOT, copy_examples, edit, run_cli
+from conftest import CACHE_VARIABLE, ROOT, copy_examples, edit, line_of, run_cli
 
 TODAY = "2026-11-25"  # the examples' waivers hold on this day: the good run passes
 REPORT = "report.json"
@@ -63,12 +63,6 @@ def assert_fails_closed(result, root: Path, first_line: str) -> None:
     assert lines[-1].endswith("found; nothing was written")
     assert "passed" not in result.stderr
     assert not (root / REPORT).exists(), "the good run's report must not stand for this one"
-
-
-def line_of(root: Path, relative: str, text: str) -> int:
-    """1-based line of the single line holding `text`."""
-    [number] = [i for i, line in enumerate((root / relative).read_text().splitlines(), 1) if text in line]
-    return number
 
 
 def append(root: Path, relative: str, text: str) -> None:

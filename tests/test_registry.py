@@ -77,8 +77,9 @@ def test_alias_moves_change_nothing_until_the_lock_is_updated(tmp_path: Path, ml
     assert changed == [f"{env}/recommender/{name}" for env in ("dev", "prod", "staging")
                        for name in ("cronjob-recommender-drift.yaml", "inferenceservice-recommender.yaml")]
     diff = {line for path in changed for line in _changed_lines(before[path], after[path])}
+    # a custom serving image gets the model as MODEL_URI / MODEL_VERSION (each a `value:`), never a storageUri
     assert {line.split(":")[0].strip() for line in diff} == {"mlgitops.io/model-run-id", "mlgitops.io/model-uri",
-                                                            "mlgitops.io/model-version", "storageUri", "value"}
+                                                            "mlgitops.io/model-version", "value"}
     assert "    mlgitops.io/model-version: '2'" in after["prod/recommender/inferenceservice-recommender.yaml"].decode()
 
 

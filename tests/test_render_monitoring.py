@@ -20,7 +20,7 @@ from compiler.render.context import RenderContext
 from compiler.render.monitoring import MonitoringChart, applies, le_matcher, longest_gap_seconds
 from compiler.render.pods import CACHE_ENV
 from compiler.render.serving import ServingChart
-from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors
+from conftest import ROOT, edit, line_of, require_shared_schemas, run_cli, schema_errors
 
 WINDOWS = {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
 # Hand-computed: threshold = burn rate × (1 − objective); pairs are (long, short) windows.
@@ -324,8 +324,9 @@ def test_without_dashboards_slo_or_serving(systems: dict[tuple[str, str], Merged
 
 
 def test_through_the_render_pass(systems: dict[tuple[str, str], MergedSystem]) -> None:
-    """Registered last, in wave 1: common annotations applied, and no (kind, name) clashes with other charts."""
-    assert render_package.CHARTS[-1][:2] == (MonitoringChart, 1)
+    """In wave 1, after the workloads it watches: common annotations applied, no (kind, name) clashes with other
+    charts."""
+    assert [chart[1] for chart in render_package.CHARTS if chart[0] is MonitoringChart] == [1]
     for system in systems.values():
         objects = render_package.render(system, read_lock(ROOT).get((system.env, system.name)))
         names = [(o["kind"], o["metadata"]["name"]) for o in objects]
@@ -371,19 +372,26 @@ def test_slo_refused_at_its_line_when_the_metrics_cannot_measure_it(repo: Path) 
     edit(repo, "spec/fraud-scorer.yaml", "    latencyP95: 50ms ", "    latencyP95: 150ms")
     result = run_cli(repo, "validate")
     assert result.exit_code == 2, result.stderr
+    fraud, recommender_slo, assistant_error, assistant_latency = (
+        line_of(repo, "spec/fraud-scorer.yaml", "latencyP95: 150ms"), line_of(repo, "spec/recommender.yaml", "  slo:"),
+        line_of(repo, "spec/support-assistant.yaml", "errorRate: 1%"),
+        line_of(repo, "spec/support-assistant.yaml", "latencyP95: 750ms"))
     assert result.stderr.splitlines()[:-1] == [
-        "spec/fraud-scorer.yaml:55:5: serving.slo.latencyP95: latencyP95 150ms is not a bucket bound of "
+        f"spec/fraud-scorer.yaml:{fraud}:5: serving.slo.latencyP95: latencyP95 150ms is not a bucket bound of "
         "http_request_duration_seconds (monitoring.metrics: 0.005s, 0.01s, 0.025s, 0.05s, 0.1s, 0.25s, 0.5s, 1s, "
         "2.5s, 5s, 10s), so no series counts the requests within it: pick one of those bounds, or declare the "
         "histogram's monitoring.metrics.latencyBuckets [E211]",
-        "spec/recommender.yaml:55:3: serving.slo: latencyP95 and errorRate need request metrics, and which ones the "
+        f"spec/recommender.yaml:{recommender_slo}:3: serving.slo: latencyP95 and errorRate need request metrics, "
+        "and which ones the "
         "image registry.example.com/recsys/serve:1.4.2 exports is unknown: declare them in monitoring.metrics "
         "(requestsTotal, codeLabel, latencyHistogram, latencyBuckets) [E211]",
-        "spec/support-assistant.yaml:52:5: serving.slo.errorRate: errorRate needs a request counter with a "
+        f"spec/support-assistant.yaml:{assistant_error}:5: serving.slo.errorRate: errorRate needs a request counter "
+        "with a "
         "status-code label; kserve-huggingfaceserver (vLLM) has vllm:e2e_request_latency_seconds_count without "
         "one: declare monitoring.metrics.codeLabel, or leave errorRate out (availability is measured from the "
         "scrape's up) [E211]",
-        "spec/support-assistant.yaml:53:5: serving.slo.latencyP95: latencyP95 750ms is not a bucket bound of "
+        f"spec/support-assistant.yaml:{assistant_latency}:5: serving.slo.latencyP95: latencyP95 750ms is not a "
+        "bucket bound of "
         "vllm:e2e_request_latency_seconds (kserve-huggingfaceserver (vLLM): 0.3s, 0.5s, 0.8s, 1s, 1.5s, 2s, 2.5s, "
         "5s, 10s, 15s, 20s, 30s, 40s, 50s, 60s, 120s, 240s, 480s, 960s, 1920s, 7680s), so no series counts the "
         "requests within it: pick one of those bounds, or declare the histogram's monitoring.metrics.latencyBuckets "

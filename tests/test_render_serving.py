@@ -8,7 +8,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from test_render_platform import restricted_violations
 
-from conftest import edit, require_shared_schemas, run_cli, schema_errors
+from conftest import edit, line_of, require_shared_schemas, run_cli, schema_errors
 
 yaml = YAML(typ="safe")
 DEV_RPS_OVERRIDE = "  dev: {serving: {autoscaling: {metric: cpu, target: 70}}}"
@@ -57,7 +57,8 @@ def test_autoscaler_class_follows_the_mode_and_the_metric(compiled: dict[str, di
 
 def test_standard_mode_refuses_rps_at_its_line(repo: Path) -> None:
     edit(repo, "spec/support-assistant.yaml", DEV_RPS_OVERRIDE, "  dev: {serving: {replicas: {min: 1}}}")
-    line = _refusal(run_cli(repo, "validate"), "spec/support-assistant.yaml:40:5: serving.autoscaling.metric: ")
+    row = line_of(repo, "spec/support-assistant.yaml", "metric: rps")
+    line = _refusal(run_cli(repo, "validate"), f"spec/support-assistant.yaml:{row}:5: serving.autoscaling.metric: ")
     assert "(environments/dev.yaml)" in line and "rps would silently become 80 % CPU" in line
     assert "use metric: cpu or memory here, or an environment whose KServe runs in Knative mode" in line
 
@@ -66,7 +67,8 @@ def test_standard_mode_refuses_a_canary_and_scale_to_zero(repo: Path) -> None:
     edit(repo, "spec/recommender.yaml", "      canary: null\n", "")
     edit(repo, "spec/recommender.yaml", "      replicas: {min: 1, max: 1}\n", "      replicas: {min: 0, max: 1}\n")
     result = run_cli(repo, "validate")
-    line = _refusal(result, "spec/recommender.yaml:54:3: serving.canary: ")
+    line = _refusal(result, f"spec/recommender.yaml:{line_of(repo, 'spec/recommender.yaml', '  canary:')}:3: "
+                            "serving.canary: ")
     assert "KServe's Standard mode (environments/dev.yaml) has no traffic split" in line
     row = (repo / "spec/recommender.yaml").read_text().splitlines().index("      replicas: {min: 0, max: 1}") + 1
     line = _refusal(result, f"spec/recommender.yaml:{row}:18: serving.replicas.min: ")
@@ -97,12 +99,14 @@ def test_a_gpu_needing_a_disabled_knative_feature_is_refused_naming_the_flag(rep
     edit(repo, "environments/staging.yaml", KNATIVE_FEATURES, "")
     result = run_cli(repo, "validate")
     assert result.exit_code == 2
-    gpu = [line for line in result.stderr.splitlines() if line.startswith("spec/recommender.yaml:50:3: serving.gpu: ")]
+    at = f"spec/recommender.yaml:{line_of(repo, 'spec/recommender.yaml', '  gpu:', after='serving:')}:3: serving.gpu: "
+    gpu = [line for line in result.stderr.splitlines() if line.startswith(at)]
     assert len(gpu) == 2 and all(line.endswith("[E211]") for line in gpu)
     assert any("kubernetes.podspec-nodeselector in config-features (platform.kserve.knative.features in "
                "environments/staging.yaml) is off" in line for line in gpu)
     assert any("kubernetes.podspec-tolerations in config-features" in line for line in gpu)
-    line = _refusal(result, "spec/recommender.yaml:89:5: secrets[0]: ")
+    row = line_of(repo, "spec/recommender.yaml", "- name: feature-store-credentials")
+    line = _refusal(result, f"spec/recommender.yaml:{row}:5: secrets[0]: ")
     assert "secret 'feature-store-credentials' through the pod's fsGroup" in line
     assert "kubernetes.podspec-securitycontext in config-features" in line
 
@@ -113,7 +117,9 @@ def test_knative_refuses_a_dra_gpu(repo: Path) -> None:
     result = run_cli(repo, "validate")
     assert result.exit_code == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("spec/support-assistant.yaml:")]
-    assert len(lines) == 1 and lines[0].startswith("spec/support-assistant.yaml:43:3: serving.gpu: "), lines
+    assert len(lines) == 1 and lines[0].startswith(
+        f"spec/support-assistant.yaml:{line_of(repo, 'spec/support-assistant.yaml', '  gpu:', after='serving:')}:3: "
+        "serving.gpu: "), lines
     assert "no pod-spec feature for resourceClaims" in lines[0] and lines[0].endswith("[E211]")
 
 
@@ -165,7 +171,8 @@ def test_a_storage_uri_needs_a_hardened_storage_initializer(repo: Path) -> None:
     edit(repo, "environments/prod.yaml", "    storageInitializerHardened: true           # a ClusterStorageContainer "
                                          "with a restricted securityContext\n", "")
     result = run_cli(repo, "validate")
-    line = _refusal(result, "spec/support-assistant.yaml:17:1: model: ")
+    row = line_of(repo, "spec/support-assistant.yaml", "model:")
+    line = _refusal(result, f"spec/support-assistant.yaml:{row}:1: model: ")
     assert "ClusterStorageContainer whose container has a restricted securityContext (kserve/kserve#5855)" in line
     assert "platform.kserve.storageInitializerHardened: true in environments/prod.yaml" in line
     assert "spec/recommender.yaml" not in result.stderr  # a custom predictor downloads nothing

@@ -60,7 +60,7 @@ def attack(repo: Path) -> None:
     edit(repo, REC, "from: vault://secret/data/recsys/feature-store", "from: vault://secret/data/fraud/kafka")
     edit(repo, REC, 'uri: "s3://features/recsys/v3"', 'uri: "s3://payments-lake/transactions/daily"')
     edit(repo, REC, "  name: recsys-ranker\n  alias: champion\n", "  name: fraud-xgb\n  version: 7\n")
-    edit(repo, REC, "  priority: batch\n", "  priority: system-cluster-critical\n")
+    edit(repo, REC, "  priority: batch\n", "  priority: platform-critical\n")
     edit(repo, REC, "  workers: 4\n", "  workers: 5\n")
     edit(repo, REC, "    gpu: {count: 1, type: nvidia-a100-80gb}\n", "    gpu: {count: 8, type: nvidia-a100-80gb}\n")
     edit(repo, REC, "    expires: 2027-03-31\n    approvedBy: platform-security@example.com\n  - rule: MLG-SUP-003",
@@ -70,6 +70,11 @@ def attack(repo: Path) -> None:
     # what the registry pins for the fraud team's model, as `compile` would have written it
     pins = read_lock(repo)
     write_lock(repo, {**pins, ("prod", "recommender"): pins[("prod", "fraud-scorer")]})
+    # the platform's own class above batch, which prod offers (its profile) but no team was granted
+    edit(repo, "environments/prod.yaml", "workloadPriorityClasses: [batch, batch-low]",
+         "workloadPriorityClasses: [batch, batch-low, platform-critical]")
+    edit(repo, "environments/prod.yaml", "  priorityClasses: [batch, batch-low]  ",
+         "  priorityClasses: [batch, batch-low, platform-critical]  ")
     # customer-ai (support-assistant): the personalization team's name, and a longer path on its host
     edit(repo, ASSIST, "  team: customer-ai\n", "  team: personalization\n")
     edit(repo, ASSIST, "ingress: {host: assistant.example.com}", "ingress: {host: recs.example.com, path: /help}")
@@ -173,8 +178,8 @@ def test_more_workers_and_gpus_than_the_budget(attacked) -> None:
 
 
 def test_any_priority_class(attacked) -> None:
-    refused(attacked, "MLG-TEN-010", REC, "priority: system-cluster-critical",
-            "PriorityClass 'system-cluster-critical' is not one of the PriorityClasses of team "
+    refused(attacked, "MLG-TEN-010", REC, "priority: platform-critical",
+            "PriorityClass 'platform-critical' is not one of the PriorityClasses of team "
             "'personalization' (batch)")
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from compiler.windows import Hours, first_outside, place
-from conftest import edit, run_cli, schema_errors
+from conftest import edit, line_of, run_cli, schema_errors
 
 
 def minutes(text: str) -> int:
@@ -91,10 +91,6 @@ def first_problem(repo) -> str:
     result = run_cli(repo, "validate")
     assert result.exit_code == 2, result.stderr
     return result.stderr.splitlines()[0]
-
-
-def line_of(repo, relative: str, text: str) -> int:
-    return (repo / relative).read_text().splitlines().index(text) + 1
 
 
 def test_the_weekly_low_carbon_pipeline_starts_at_the_window_in_the_region_zone(repo):

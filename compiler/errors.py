@@ -51,6 +51,7 @@ class Code(StrEnum):
     LOCK_INVALID = "E704"
     LOCK_MISMATCH = "E705"
     LOCK_UNKNOWN_VERSION = "E706"
+    CLUSTER = "E801"
     OUTPUT = "E501"
     LOCKED = "E502"
     CACHE_TRACKED = "E503"

@@ -355,6 +355,72 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
     run(console, action)
 
 
+def _cluster_options(command: Callable) -> Callable:
+    """How to reach the environment's cluster: only through a kubeconfig (or the pod's in-cluster identity)."""
+    command = click.option("--context", default=None, metavar="NAME",
+                           help="Kubeconfig context (default: its current context).")(command)
+    command = click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                           help="Kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster "
+                                "ServiceAccount).")(command)
+    return click.option("--env", "env", required=True, metavar="ENV", help="The environment whose cluster to read.")(
+        command)
+
+
+def _connect(ctx: click.Context, env: str, kubeconfig: Path | None, context: str | None):
+    """The environment (validated) and a connection to its cluster; failures are located at `cluster.server`."""
+    from .cluster.client import connect
+    from .pipeline import load_environments, selected_envs
+
+    ws = _workspace(ctx, (), (env,))
+    environments = load_environments(ws)
+    selected_envs(ws, environments)
+    environment = environments[env]
+    where = environment.document.source.locate(("cluster", "server"))
+    return ws, environment, connect(kubeconfig, context, where)
+
+
+@main.group()
+def cluster() -> None:
+    """Read an environment's cluster through the Kubernetes API (a kubeconfig or the in-cluster identity)."""
+
+
+@cluster.command(name="snapshot")
+@_cluster_options
+@_output_options
+@click.option("--update-facts", is_flag=True,
+              help="Rewrite clusters/<env>.yaml when the cluster's facts changed (without it: exit 1 on drift).")
+@click.pass_context
+def cluster_snapshot(ctx: click.Context, env: str, kubeconfig: Path | None, context: str | None,
+                     update_facts: bool) -> None:
+    """Write what the cluster offers (nodes and GPUs, DRA, Kueue, classes, served APIs, controller configs) to
+    clusters/<env>.yaml, for the gate's cluster-aware rules. An existing snapshot is only compared with the
+    cluster (exit 1 if they differ) unless --update-facts is given."""
+    from .cluster.snapshot import drift, read_snapshot, snapshot_path, take, write_snapshot
+
+    console: Console = ctx.obj["console"]
+
+    def action() -> int:
+        ws, _, connection = _connect(ctx, env, kubeconfig, context)
+        path = snapshot_path(ws.root, env)
+        live = take(connection, env)
+        if path.exists() and not update_facts:
+            changed = drift(read_snapshot(path, ws.display(path)), live)
+            if changed:
+                click.echo(f"mlgitops: the cluster differs from {ws.display(path)} in {', '.join(changed)}; run "
+                           "`mlgitops cluster snapshot --update-facts` and commit the result", err=True)
+                return EXIT_STALE
+            console.info(f"up to date: {ws.display(path)} matches the cluster ({connection.context})")
+            return 0
+        written = write_snapshot(path, live)
+        pools = sum(p.nodes for p in live.node_pools)
+        console.info(f"{'wrote' if written else 'unchanged:'} {ws.display(path)}: Kubernetes "
+                     f"{live.kubernetes_version}, {plural(pools, 'node')} in {plural(len(live.node_pools), 'pool')}, "
+                     f"{plural(len(live.apis), 'API group version')}")
+        return 0
+
+    run(console, action)
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--tool-repo", metavar="OWNER/NAME", default=None,

@@ -365,6 +365,17 @@ def opa_server() -> Iterator[str]:
 
 
 @pytest.fixture
+def apiserver():
+    """The recorded answers of a real kube-apiserver v1.36.2 on loopback (tests/replay.py); at the end, every
+    request the test made must have been one the real server answered."""
+    from replay import replay_server
+
+    with replay_server() as server:
+        yield server
+        assert server.misses == [], "requests the real server was never asked"
+
+
+@pytest.fixture
 def silent_server() -> Iterator[str]:
     """A TCP server on 127.0.0.1 that accepts every connection and never answers (a hung registry or OPA server)."""
     listener = socket.socket()

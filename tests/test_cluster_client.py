@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import pytest
 from kubernetes import client as k8s
-from replay import ADMIN, ANONYMOUS, BAD_TOKEN, NO_RIGHTS, RECORDINGS, replay_server, write_kubeconfig
+from replay import ADMIN, ANONYMOUS, BAD_TOKEN, NO_RIGHTS, RECORDINGS, write_kubeconfig
 
 from compiler.cluster.client import connect, request, server_version
 from compiler.errors import Location, SpecError
 from conftest import free_port
 
 WHERE = Location("environments/prod.yaml", 9, 11)
-
-
-@pytest.fixture
-def apiserver():
-    with replay_server() as server:
-        yield server
-        assert server.misses == [], "requests the real server was never asked"
 
 
 def _refusal(excinfo) -> str:

@@ -101,6 +101,17 @@ def _message(text: str) -> str | None:
     return body.get("message") if isinstance(body, dict) else None
 
 
+def get_json(connection: Connection, path: str, *, action: str) -> dict | None:
+    """A GET that must answer an object: the body, or None when the server says 404 (no such object, or an API it
+    does not serve: its text/plain "404 page not found"); anything else fails closed."""
+    answer = request(connection, "GET", path, action=action)
+    if answer.status == 404:
+        return None
+    if answer.status != 200 or not isinstance(answer.body, dict):
+        raise connection.fail(f"{action}: {answer.status} {_message(answer.text) or 'not a Kubernetes answer'}")
+    return answer.body
+
+
 def server_version(connection: Connection) -> str:
     """The API server's gitVersion, from `/version` as the server publishes it (VersionApi asks `/version/`)."""
     answer = request(connection, "GET", "/version", action="read the version")

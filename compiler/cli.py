@@ -379,6 +379,47 @@ def _connect(ctx: click.Context, env: str, kubeconfig: Path | None, context: str
     return ws, environment, connect(kubeconfig, context, where)
 
 
+@main.command(name="verify")
+@_cluster_options
+@_output_options
+@click.option("--format", "report_format", type=click.Choice(list(REPORT_FORMATS)), default="text", show_default=True,
+              help="Report format, as for `check`.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to FILE instead of stdout.")
+@click.pass_context
+def verify_command(ctx: click.Context, env: str, kubeconfig: Path | None, context: str | None, report_format: str,
+                   output: Path | None) -> None:
+    """Server-side dry run of generated/<env>/ against the environment's cluster, in Argo CD's sync order: every
+    object the API server refuses, does not serve or warns about is a finding at its spec line. Exit codes as
+    `check`: 0 admitted, 1 blocking findings, 2 unreachable, unauthorised or bad input (nothing judged)."""
+    from datetime import date
+
+    from .cluster.dryrun import read_manifests, verify
+    from .pipeline import validate_all
+
+    console: Console = ctx.obj["console"]
+
+    def action() -> int:
+        ws, environment, connection = _connect(ctx, env, kubeconfig, context)
+        if output is not None:
+            (ws.root / output).unlink(missing_ok=True)  # a run that cannot judge leaves no earlier verdict behind
+        _, systems = validate_all(ws)
+        result = verify(connection, environment, systems, read_manifests(ws.root, env), date.today())
+        report = REPORT_FORMATS[report_format](result)
+        if output is None:
+            click.echo(report, nl=not report.endswith("\n"))
+        else:
+            (ws.root / output).write_text(report, encoding="utf-8")
+        summary = result.summary()
+        if not console.quiet and (output is not None or report_format != "text"):
+            click.echo(f"mlgitops verify {'failed' if result.failed() else 'passed'}: "
+                       f"{plural(summary['errors'], 'blocking finding')}, {plural(summary['warnings'], 'warning')}",
+                       err=True)
+        return 1 if result.failed() else 0
+
+    run(console, action)
+
+
 @main.group()
 def cluster() -> None:
     """Read an environment's cluster through the Kubernetes API (a kubeconfig or the in-cluster identity)."""

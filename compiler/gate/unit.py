@@ -26,7 +26,7 @@ from ..cache import Cache, canonical, digest
 from ..emit import Unit, layout
 from ..errors import Location
 from ..load import FieldPath, parse_dotted
-from ..merge import MergedSystem
+from ..merge import EnvironmentDoc, MergedSystem
 from ..pipeline import ARGOCD_DIR, Job, Rendered, rendered
 from . import checkov
 from .finding import Finding, Rule
@@ -36,7 +36,7 @@ from .rego import Violation, make_engine
 
 # Where a component's objects come from in the spec.
 SECTIONS = {"serving": ("serving",), "training": ("training",), "monitoring": ("monitoring",),
-            "secrets": ("secrets",)}
+            "pipeline": ("pipeline",), "secrets": ("secrets",)}
 # Checkov checks that are about one field of the container the spec describes.
 CHECKOV_FIELDS = {"CKV_K8S_43": "image", "CKV_K8S_14": "image", "CKV_K8S_10": "resources",
                   "CKV_K8S_11": "resources", "CKV_K8S_12": "resources", "CKV_K8S_13": "resources"}
@@ -173,11 +173,19 @@ def _rego_finding(violation: Violation, rule: Rule, system: str, env: str, locat
 
 def _object_location(job: Job, systems: dict[str, MergedSystem], unit: Unit, obj: dict, leaf: str | None,
                      field: FieldPath | None = None) -> Location:
-    """The spec line behind a rendered object (or, for Argo CD's objects, the environment's `argocd` block)."""
-    if unit.system == ARGOCD_DIR:
-        owner = systems.get(_system_of(unit, obj))
-        return owner.source.locate(field) if owner and field else job.environment.document.source.locate(("argocd",))
-    system = job.systems[0]
+    argocd = unit.system == ARGOCD_DIR
+    system = systems.get(_system_of(unit, obj)) if argocd else job.systems[0]
+    return object_location(obj, system, job.environment, argocd, leaf, field)
+
+
+def object_location(obj: dict, system: MergedSystem | None, environment: EnvironmentDoc, argocd: bool,
+                    leaf: str | None = None, field: FieldPath | None = None) -> Location:
+    """The spec line behind a rendered object (or, for Argo CD's objects, the environment's `argocd` block); also
+    where `verify` puts what the API server said about it."""
+    if argocd:
+        return system.source.locate(field) if system and field else environment.document.source.locate(("argocd",))
+    if system is None:
+        return environment.document.source.locate(())
     if field:
         return system.source.locate(field)
     component = obj["metadata"].get("labels", {}).get(COMPONENT_LABEL, "")

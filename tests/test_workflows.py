@@ -155,10 +155,25 @@ def test_main_workflow_tests_and_verifies_generated() -> None:
     assert workflow["on"]["push"] == {"branches": ["main"]}
     assert "pull_request" not in workflow["on"]
     assert not (WORKFLOWS / "ci.yml").exists(), "main.yml and pull-request.yml replace ci.yml"
-    (job,) = workflow["jobs"].values()
+    job = workflow["jobs"]["verify"]
     runs = [s.get("run", "") for s in steps(job)]
     assert runs.index("make test") < runs.index(".venv/bin/mlgitops compile --check")
     assert str(step(job, uses="actions/setup-python@v6")["with"]["python-version"]) == "3.11"
+
+
+def test_main_workflow_verifies_each_environment_against_its_cluster() -> None:
+    workflow = load(WORKFLOWS / "main.yml")
+    cluster = workflow["jobs"]["cluster"]
+    assert cluster["needs"] == "verify", "only a tested, current generated/ is dry-run"
+    environments = sorted(p.stem for p in (ROOT / "environments").glob("*.yaml"))
+    assert sorted(cluster["strategy"]["matrix"]["env"]) == environments
+    assert cluster["environment"] == "${{ matrix.env }}", "the kubeconfig is an environment secret"
+    assert cluster["permissions"] == {"contents": "read"}
+    runs = [s.get("run", "") for s in steps(cluster)]
+    verify = next(r for r in runs if r.startswith(".venv/bin/mlgitops verify"))
+    assert '--env "$ENV_NAME"' in verify and "--kubeconfig" in verify and "--format github" in verify
+    assert any("mlgitops cluster snapshot --env" in r and "--update-facts" not in r for r in runs)
+    assert all("secrets." not in r for r in runs), "secrets reach scripts through env, never inlined"
 
 
 def test_new_platform_repositories_get_the_same_gate(tmp_path: Path) -> None:

@@ -101,7 +101,9 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 def explain_rule(rule_id: str, root: Path) -> Rule | None:
     """A rule's documentation: own rules from the library, the built-in rules, or Checkov's registry."""
-    rules = {**load_library(root / "policies", root).rules(), **BUILT_IN_RULES}
+    from ..cluster.dryrun import RULES as VERIFY_RULES
+
+    rules = {**load_library(root / "policies", root).rules(), **BUILT_IN_RULES, **VERIFY_RULES}
     if rule_id in rules:
         return rules[rule_id]
     if rule_id.startswith("CKV"):

@@ -269,14 +269,14 @@ def test_ml_pods_have_a_sized_cache_and_gpu_pods_a_memory_backed_dev_shm(compile
 
 def test_distributed_cpu_training_gets_dev_shm(repo: Path) -> None:
     """NCCL and gloo exchange tensors through /dev/shm between the processes of a node, GPUs or not."""
-    edit(repo, "spec/fraud-scorer.yaml", "  resources: {cpu: \"16\", memory: 64Gi}\n",
-         "  resources: {cpu: \"16\", memory: 64Gi}\n  workers: 2\n")
+    edit(repo, "spec/fraud-scorer.yaml", "  resources: {cpu: \"14\", memory: 56Gi}",
+         "  workers: 2\n  resources: {cpu: \"14\", memory: 56Gi}")
     assert run_cli(repo, "compile", "--offline", "--env", "prod").exit_code == 0
     out = repo / "generated" / "prod" / "fraud-scorer"
     trainers = [pod for path in out.glob("*.yaml") for pod in pod_specs(yaml.load(path))
                 if any(c.get("image") == "registry.example.com/fraud/train:3.2.0" for c in pod["containers"])]
     assert trainers and all(_volumes(pod)["devshm"]["emptyDir"]["medium"] == "Memory" for pod in trainers)
-    assert {pod["containers"][0]["resources"]["limits"]["memory"] for pod in trainers} == {"66Gi"}  # 64Gi + 2Gi
+    assert {pod["containers"][0]["resources"]["limits"]["memory"] for pod in trainers} == {"58Gi"}  # 56Gi + 2Gi
 
 
 def test_external_secrets_are_retained_in_prod_only(compiled: dict[str, dict]) -> None:

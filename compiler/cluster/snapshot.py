@@ -59,6 +59,7 @@ def take(connection: Connection, env: str, taken_at: str | None = None) -> Clust
         return sorted((body or {}).get("items", []), key=_identity)
 
     nodes = listed("v1", "nodes", "nodes")  # first: an identity that may not list nodes fails before any work
+    pools, pool_of = _pools(nodes)
     apis, preferred = _discovery(connection)
     kueue_version = preferred.get(KUEUE_GROUP)
     kueue = None
@@ -69,7 +70,7 @@ def take(connection: Connection, env: str, taken_at: str | None = None) -> Clust
             resource_flavors=[_flavor(o) for o in listed(gv, "resourceflavors", "Kueue ResourceFlavors")],
             cluster_queues=[_cluster_queue(o) for o in listed(gv, "clusterqueues", "Kueue ClusterQueues")],
             local_queues=[facts.LocalQueue(namespace=o["metadata"]["namespace"], name=o["metadata"]["name"],
-                                     cluster_queue=o["spec"]["clusterQueue"])
+                                           cluster_queue=o["spec"]["clusterQueue"])
                           for o in listed(gv, "localqueues", "Kueue LocalQueues")],
             workload_priority_classes={o["metadata"]["name"]: o["value"]
                                        for o in listed(gv, "workloadpriorityclasses", "WorkloadPriorityClasses")})
@@ -78,15 +79,15 @@ def take(connection: Connection, env: str, taken_at: str | None = None) -> Clust
         api_version="mlgitops.io/v1alpha1", kind=facts.SNAPSHOT_KIND,
         metadata=facts.SnapshotMetadata(name=env, taken_at=taken_at or _now()),
         kubernetes_version=server_version(connection), apis=apis,
-        node_pools=_pools(nodes),
+        node_pools=pools,
         device_classes=[_device_class(o) for o in listed(dra, "deviceclasses", "DRA DeviceClasses")],
-        resource_slices=[_slice(o) for o in listed(dra, "resourceslices", "DRA ResourceSlices")],
+        resource_slices=[_slice(o, pool_of) for o in listed(dra, "resourceslices", "DRA ResourceSlices")],
         kueue=kueue,
         priority_classes={o["metadata"]["name"]: o["value"]
                           for o in listed("scheduling.k8s.io/v1", "priorityclasses", "PriorityClasses")},
         ingress_classes=[facts.IngressClass(name=o["metadata"]["name"], controller=o["spec"].get("controller", ""),
-                                      default=o["metadata"].get("annotations", {}).get(
-                                          "ingressclass.kubernetes.io/is-default-class") == "true")
+                                            default=o["metadata"].get("annotations", {}).get(
+                                                "ingressclass.kubernetes.io/is-default-class") == "true")
                          for o in listed("networking.k8s.io/v1", "ingressclasses", "IngressClasses")],
         cluster_secret_stores=[o["metadata"]["name"] for o in listed(
             f"external-secrets.io/{preferred.get('external-secrets.io', 'v1')}", "clustersecretstores",
@@ -119,14 +120,14 @@ def _discovery(connection: Connection) -> tuple[dict[str, list[str]], dict[str, 
     return apis, preferred
 
 
-def _pools(nodes: Iterable[dict[str, Any]]) -> list[facts.NodePool]:
-    """Nodes grouped by their labels (but those naming one node) and taints; a pool is named after its first
-    node, without the node's ordinal."""
+def _pools(nodes: Iterable[dict[str, Any]]) -> tuple[list[facts.NodePool], dict[str, str]]:
+    """Nodes grouped by their labels (but those naming one node) and taints, and each node's pool; a pool is named
+    after its first node, without the node's ordinal."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for node in nodes:
         labels = {k: v for k, v in node["metadata"].get("labels", {}).items() if k not in PER_NODE_LABELS}
         groups.setdefault(json.dumps([labels, _taints(node)], sort_keys=True), []).append(node)
-    pools = []
+    pools, pool_of = [], {}
     for members in groups.values():
         first = members[0]
         labels = {k: v for k, v in first["metadata"].get("labels", {}).items() if k not in PER_NODE_LABELS}
@@ -136,10 +137,11 @@ def _pools(nodes: Iterable[dict[str, Any]]) -> list[facts.NodePool]:
             if all(v is not None for v in values):
                 allocatable[resource] = min(values, key=_quantity)
         name = first["metadata"]["name"].rstrip("0123456789").rstrip("-") or first["metadata"]["name"]
+        pool_of.update({node["metadata"]["name"]: name for node in members})
         pools.append(facts.NodePool(name=name, nodes=len(members), labels=dict(sorted(labels.items())),
-                              taints=[facts.Taint(**t) for t in _taints(first)], allocatable=allocatable,
-                              gpu=_gpu(labels)))
-    return sorted(pools, key=lambda p: p.name)
+                                    taints=[facts.Taint(**t) for t in _taints(first)], allocatable=allocatable,
+                                    gpu=_gpu(labels)))
+    return sorted(pools, key=lambda p: p.name), pool_of
 
 
 def _taints(node: dict[str, Any]) -> list[dict[str, str]]:
@@ -155,10 +157,10 @@ def _gpu(labels: dict[str, str]) -> facts.Gpu | None:
                 for key, value in labels.items() if key.startswith("nvidia.com/mig-") and key.endswith(".count")}
     memory = labels.get(f"{GPU_LABEL}.memory")
     return facts.Gpu(product=labels[f"{GPU_LABEL}.product"], count=int(labels.get(f"{GPU_LABEL}.count", 0)),
-               replicas=int(labels.get(f"{GPU_LABEL}.replicas", 1)),
-               sharing_strategy=labels.get(f"{GPU_LABEL}.sharing-strategy", "none"),
-               memory_mib=int(memory) if memory and memory.isdigit() else None,
-               mig_profiles=dict(sorted(profiles.items())))
+                     replicas=int(labels.get(f"{GPU_LABEL}.replicas", 1)),
+                     sharing_strategy=labels.get(f"{GPU_LABEL}.sharing-strategy", "none"),
+                     memory_mib=int(memory) if memory and memory.isdigit() else None,
+                     mig_profiles=dict(sorted(profiles.items())))
 
 
 def _quantity(value: str) -> float:
@@ -170,23 +172,24 @@ def _quantity(value: str) -> float:
 def _device_class(obj: dict[str, Any]) -> facts.DeviceClass:
     spec = obj.get("spec", {})
     return facts.DeviceClass(name=obj["metadata"]["name"],
-                       selectors=[s["cel"]["expression"] for s in spec.get("selectors", []) if "cel" in s],
-                       extended_resource_name=spec.get("extendedResourceName"))
+                             selectors=[s["cel"]["expression"] for s in spec.get("selectors", []) if "cel" in s],
+                             extended_resource_name=spec.get("extendedResourceName"))
 
 
-def _slice(obj: dict[str, Any]) -> facts.ResourceSlice:
+def _slice(obj: dict[str, Any], pool_of: dict[str, str]) -> facts.ResourceSlice:
     spec = obj["spec"]
     devices = [facts.Device(name=d["name"], attributes=d.get("attributes", {}),
-                      capacity={k: v["value"] for k, v in d.get("capacity", {}).items()})
+                            capacity={k: v["value"] for k, v in d.get("capacity", {}).items()})
                for d in sorted(spec.get("devices", []), key=lambda d: d["name"])]
-    return facts.ResourceSlice(driver=spec["driver"], node_name=spec.get("nodeName"), pool=spec["pool"]["name"],
-                         devices=devices)
+    return facts.ResourceSlice(driver=spec["driver"], node_name=spec.get("nodeName"),
+                               node_pool=pool_of.get(spec.get("nodeName", "")), pool=spec["pool"]["name"],
+                               devices=devices)
 
 
 def _flavor(obj: dict[str, Any]) -> facts.ResourceFlavor:
     spec = obj.get("spec", {})
     return facts.ResourceFlavor(name=obj["metadata"]["name"], node_labels=spec.get("nodeLabels", {}),
-                          tolerations=spec.get("tolerations", []))
+                                tolerations=spec.get("tolerations", []))
 
 
 def _cluster_queue(obj: dict[str, Any]) -> facts.ClusterQueue:

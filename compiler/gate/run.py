@@ -17,19 +17,20 @@ from datetime import date
 from pathlib import Path
 
 from ..cache import Cache, tree_digest
+from ..cluster.snapshot import CLUSTERS_DIR
 from ..lock import base_lock, pin_changes
 from ..parallel import run_all
 from ..pipeline import Job, Pins, Workspace, cached_render, prepare
 from ..shard import WHOLE, Shard
 from ..verify import verify_lock
-from . import checkov, lock_rules, tenancy, waivers
+from . import checkov, cluster, lock_rules, tenancy, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
 from .unit import GateContext, UnitFindings, cached_findings, gate_unit
 
 # Rules written in Python: what no single spec's Rego input can see (waivers, the registry, other teams' claims).
-BUILT_IN_RULES: dict[str, Rule] = {**waivers.RULES, **lock_rules.RULES, **tenancy.RULES}
+BUILT_IN_RULES: dict[str, Rule] = {**waivers.RULES, **lock_rules.RULES, **tenancy.RULES, **cluster.RULES}
 
 
 def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = None, *, cache: Cache | None = None,
@@ -46,7 +47,9 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     systems = [s for s in prepared.systems if s.name in mine]
     pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
     verification = verify_lock(pins, systems, ws.root, offline=offline)  # before any work: a forged lock fails fast
-    context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"))
+    context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"),
+                          tree_digest(ws.root / CLUSTERS_DIR))
+    cluster_notes = tuple(_cluster_note(context, env, today) for env in sorted(prepared.environments))
     # Argo CD units list every system: each shard judges them and keeps the findings of its own systems.
     chosen = [job for job in prepared.jobs if job.argocd or job.system in mine]
     outcomes = [_already_judged(job, context) for job in chosen]  # only the rest needs workers
@@ -63,7 +66,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     findings, on_record = waivers.apply_waivers(_unique(findings), systems, today)
     findings += lock_rules.unverified_findings(systems, verification)  # after the waivers: none covers it
     findings += tenancy.judge(prepared.tenancy, systems, prepared.systems, today)  # after waivers: never waived
-    notes = (() if prepared.tenancy else (tenancy.SINGLE_TENANT,)) + verification.notes
+    notes = (() if prepared.tenancy else (tenancy.SINGLE_TENANT,)) + verification.notes + cluster_notes
     units = tuple(sorted((s.env, s.name) for s in systems))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in prepared.environments.items()}
     changes = _model_changes(base_lock(ws.root, base or "HEAD", cache, required=base is not None), pins)
@@ -72,6 +75,16 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
         cache.prune()
     return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
                       None if shard.whole else (shard.index, shard.count), notes)
+
+
+def _cluster_note(context: GateContext, env: str, today: date) -> str:
+    """Which facts the cluster-aware rules judged an environment by (read here first: a broken snapshot fails
+    fast, at its line), or that they did not run."""
+    snapshot = context.snapshot(env)
+    if snapshot is None:
+        return (f"{env}: no {CLUSTERS_DIR}/{env}.yaml, so scheduling and admission on its cluster were not judged "
+                f"(`mlgitops cluster snapshot --env {env}` writes it)")
+    return f"{env}: {cluster.snapshot_note(snapshot, f'{CLUSTERS_DIR}/{env}.yaml', today)}"
 
 
 def _already_judged(job: Job, context: GateContext) -> UnitFindings | None:

@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache, canonical, digest
+from ..cluster.snapshot import CLUSTERS_DIR, read_snapshot, snapshot_path
 from ..emit import Unit, layout
 from ..errors import Location
 from ..load import FieldPath, parse_dotted
 from ..merge import EnvironmentDoc, MergedSystem
+from ..model.cluster import ClusterSnapshot
 from ..pipeline import ARGOCD_DIR, Job, Rendered, rendered
-from . import checkov
+from . import checkov, cluster
 from .finding import Finding, Rule
 from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input
 from .policies import load_library
@@ -51,14 +53,26 @@ class GateContext:
     opa_url: str | None
     cache: Cache
     policies: str  # digest of policies/: part of every gate key
+    clusters: str = ""  # digest of clusters/, the snapshots the cluster-aware rules judge by
 
     @property
     def identity(self) -> tuple:
-        return (self.root, self.today, self.opa_url, self.cache.identity, self.policies)
+        return (self.root, self.today, self.opa_url, self.cache.identity, self.policies, self.clusters)
 
     def key(self, job: Job) -> str:
         engine = f"opa-server {self.opa_url}" if self.opa_url else "in-process"
-        return digest(job.key, self.policies, self.today.isoformat(), engine)
+        return digest(job.key, self.policies, self.today.isoformat(), engine, self.clusters)
+
+    def snapshot(self, env: str) -> ClusterSnapshot | None:
+        """The environment's committed cluster snapshot, read once per process; None when there is none."""
+        if env not in self._snapshots:
+            path = snapshot_path(self.root, env)
+            self._snapshots[env] = read_snapshot(path, f"{CLUSTERS_DIR}/{env}.yaml") if path.exists() else None
+        return self._snapshots[env]
+
+    @cached_property
+    def _snapshots(self) -> dict[str, ClusterSnapshot | None]:
+        return {}
 
     @cached_property
     def library(self):
@@ -140,6 +154,14 @@ def judge(job: Job, objects: list[dict[str, Any]], for_argocd: list[dict[str, An
             findings.append(_rego_finding(v, context.library.rule_of_package(v.package), _system_of(unit, obj),
                                           job.env, location, _resource(obj)))
 
+    snapshot = None if job.argocd else context.snapshot(job.env)
+    if snapshot is not None:
+        system = job.systems[0]
+        for f in cluster.judge(system, objects, snapshot, f"{CLUSTERS_DIR}/{job.env}.yaml"):
+            location = _cluster_location(system, f.obj, f.field)
+            findings.append(Finding(f.rule, cluster.RULES[f.rule].severity, cluster.ENGINE, f.message, job.system,
+                                    job.env, location.file, location.line, location.column, _resource(f.obj)))
+
     titles: dict[str, str] = {}
     for hit in checkov.scan(units, context.checkov_config, expect_checks=not job.argocd):
         unit, obj = by_path[hit.path]
@@ -178,6 +200,20 @@ def _object_location(job: Job, systems: dict[str, MergedSystem], unit: Unit, obj
     return object_location(obj, system, job.environment, argocd, leaf, field)
 
 
+def _cluster_location(system: MergedSystem, obj: dict, field: FieldPath | None) -> Location:
+    """A cluster finding's field: a spec path when it starts at a top-level section, else a leaf of the object's
+    own section (`gpu` is `serving.gpu` or `training.resources.gpu`, whichever the spec wrote)."""
+    if field and field[0] in SECTIONS:
+        return system.source.locate(field)
+    section = _section(obj, system)
+    if field is None or section is None:
+        return object_location(obj, system, system.environment, False)
+    for path in (section + field, section + ("resources",) + field):
+        if path in system.source.locations:
+            return system.source.locations[path]
+    return system.source.locate(section + field)
+
+
 def object_location(obj: dict, system: MergedSystem | None, environment: EnvironmentDoc, argocd: bool,
                     leaf: str | None = None, field: FieldPath | None = None) -> Location:
     """The spec line behind a rendered object (or, for Argo CD's objects, the environment's `argocd` block); also
@@ -188,6 +224,14 @@ def object_location(obj: dict, system: MergedSystem | None, environment: Environ
         return environment.document.source.locate(())
     if field:
         return system.source.locate(field)
+    section = _section(obj, system)
+    if section is None:
+        return system.source.locate(("metadata", "name"))
+    return system.source.locate(section + ((leaf,) if leaf else ()))
+
+
+def _section(obj: dict, system: MergedSystem) -> FieldPath | None:
+    """The spec section an object comes from, by its component label (a secret's own entry)."""
     component = obj["metadata"].get("labels", {}).get(COMPONENT_LABEL, "")
     section = SECTIONS.get(component)
     if component == "monitoring":
@@ -195,6 +239,4 @@ def object_location(obj: dict, system: MergedSystem | None, environment: Environ
     if component == "secrets":
         names = [s.name for s in system.spec.secrets]
         section = ("secrets", names.index(obj["metadata"]["name"])) if obj["metadata"]["name"] in names else section
-    if section is None:
-        return system.source.locate(("metadata", "name"))
-    return system.source.locate(section + ((leaf,) if leaf else ()))
+    return section

@@ -79,6 +79,8 @@ class Device(Facts):
 class ResourceSlice(Facts):
     driver: str
     node_name: str | None = None
+    node_pool: str | None = None
+    """The node pool of `node_name`: where a pod whose claim these devices meet can run."""
     pool: str
     devices: list[Device] = []
 

@@ -138,7 +138,8 @@ def test_each_queue_the_system_uses_is_a_localqueue_in_wave_minus_one(compiled: 
         "recommender/localqueue-ml-training.yaml", "support-assistant/localqueue-gpu-finetune.yaml"]
     for path, queue in queues.items():
         assert queue["apiVersion"] == "kueue.x-k8s.io/v1beta2"
-        assert queue["spec"] == {"clusterQueue": "gpu-training"}
+        env = path.split("/", 1)[0]  # the ClusterQueue each environment's profile names for it
+        assert queue["spec"] == {"clusterQueue": "gpu-cluster-queue" if env == "prod" else "gpu-training"}
         assert queue["metadata"]["annotations"][WAVE] == "-1"
         assert schema_errors(queue) == [], path
     assert not any(p.startswith("prod/fraud-scorer/") for p in queues)  # it queues nothing
@@ -169,9 +170,9 @@ def test_a_queue_the_environment_does_not_have_is_refused_at_its_line(repo: Path
 
 
 def test_a_queue_named_default_is_refused_it_would_queue_every_pod(repo: Path) -> None:
-    for env in ("dev", "staging", "prod"):
-        edit(repo, f"environments/{env}.yaml", "gpu-finetune: {clusterQueue: gpu-training}",
-             "default: {clusterQueue: gpu-training}")
+    for env, cluster_queue in (("dev", "gpu-training"), ("staging", "gpu-training"), ("prod", "gpu-cluster-queue")):
+        edit(repo, f"environments/{env}.yaml", f"gpu-finetune: {{clusterQueue: {cluster_queue}}}",
+             f"default: {{clusterQueue: {cluster_queue}}}")
     edit(repo, SUP, "queue: gpu-finetune", "queue: default")
     [diagnostic] = _refusal(repo, SUP, "queue: default")  # the same for every environment: reported once
     assert "training.queue: a LocalQueue named default" in diagnostic and diagnostic.endswith("[E211]")

@@ -355,6 +355,54 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
     run(console, action)
 
 
+STATUS_FORMATS = ("text", "json", "markdown")  # compiler.cluster.status.FORMATS, named here so --help imports less
+
+
+@main.command()
+@click.option("--env", required=True, metavar="ENV", help="Environment whose systems to read.")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config, else the pod's ServiceAccount).")
+@click.option("--context", default=None, metavar="NAME", help="Kubeconfig context (default: its current one).")
+@click.option("--format", "status_format", type=click.Choice(STATUS_FORMATS), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the status to FILE instead of stdout.")
+@click.pass_context
+def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str | None, status_format: str,
+           output: Path | None) -> None:
+    """Show what the cluster runs for each system of ENV: the Argo CD Application's sync and health, the
+    InferenceService's (or Deployment's) readiness, URL and model version next to the lock's pin, and the last
+    training run. The objects are those of the committed generated/ENV/; only GETs are sent.
+
+    Exit 0 when all is read and well; 1 when a system is OutOfSync or Degraded, or does not serve the version
+    mlgitops.lock.yaml pins (not deployed included); 2 when the cluster cannot be read (refused credentials, no
+    answer, nothing listening: one line at the environment's cluster.server) or the input is bad.
+    """
+    from .cluster.client import connect
+    from .cluster.status import FORMATS, read_status, read_targets
+    from .lock import read_lock
+    from .pipeline import load_environments, selected_envs
+
+    console: Console = ctx.obj["console"]
+    ws = _workspace(ctx, (), (env,))
+
+    def action() -> int:
+        environment = load_environments(ws)
+        selected_envs(ws, environment)
+        where = environment[env].document.source.locate(("cluster", "server"))
+        systems = read_targets(ws.root, ws.root / "generated", env)
+        pins = read_lock(ws.root)
+        connection = connect(ws.root / kubeconfig if kubeconfig else None, context, where)
+        statuses = read_status(connection, systems, pins, env)
+        text = FORMATS[status_format](env, connection, statuses)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            (ws.root / output).write_text(text, encoding="utf-8")
+        return 1 if any(s.attention for s in statuses) else 0
+
+    run(console, action)
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--tool-repo", metavar="OWNER/NAME", default=None,

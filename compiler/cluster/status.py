@@ -206,6 +206,9 @@ def _training(live: Live) -> str:
         condition = _condition(live.body, kind)
         if condition and condition.get("status") == "True":
             return head + f"{word} {status.get('completionTime') or condition.get('lastTransitionTime') or ''}".rstrip()
+    suspended = _condition(live.body, "Suspended")
+    if suspended and suspended.get("status") == "True":
+        return head + "suspended (waiting for its queue)"
     if status.get("startTime"):
         return head + f"running since {status['startTime']}"
     return head + ("not started" if status else NOT_RECONCILED)

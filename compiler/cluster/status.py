@@ -253,7 +253,7 @@ def render_text(env: str, connection: Connection, statuses: list[SystemStatus]) 
     lines = [f"{env}: context {connection.context}, {connection.server}"]
     for s in statuses:
         lines.append(f"  {s.system}{'  [' + '; '.join(s.attention) + ']' if s.attention else ''}")
-        argo = ", ".join(x for x in (s.sync, s.health, f"revision {s.revision}" if s.revision else "") if x)
+        argo = ", ".join(x for x in (s.sync, s.health, f"revision {s.revision[:12]}" if s.revision else "") if x)
         lines.append(f"    argo cd   {s.application or '-'}: {argo}")
         url = f", {s.url}" if s.url else ""
         lines.append(f"    serving   {s.serving or '-'}: {s.ready}{url}, {_model(s)}")

@@ -386,6 +386,8 @@ def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str |
     ws = _workspace(ctx, (), (env,))
 
     def action() -> int:
+        if output is not None:  # a read that fails must not leave an earlier status where this one's goes
+            (ws.root / output).unlink(missing_ok=True)
         environment = load_environments(ws)
         selected_envs(ws, environment)
         where = environment[env].document.source.locate(("cluster", "server"))

@@ -35,7 +35,7 @@ from compiler.cluster.status import (
     system_status,
 )
 from compiler.errors import Location, SpecError
-from compiler.lock import read_lock
+from compiler.lock import lock_text, read_lock
 from conftest import ROOT, copy_examples, free_port, line_of, run_cli, schema_errors
 
 WHERE = Location("environments/prod.yaml", 9, 11)
@@ -161,6 +161,49 @@ def test_nothing_listening_fails_closed_through_the_cli(status_repo, tmp_path) -
     _fails_closed(result, status_repo, "cannot reach the API server (")
 
 
+def _only_namespace(root: Path, system: str) -> None:
+    """generated/prod/ holding one system that renders nothing status reads (and no _argocd/): no request is sent."""
+    generated = root / "generated" / "prod"
+    for directory in generated.iterdir():
+        if directory.name != system:
+            shutil.rmtree(directory)
+    for path in (generated / system).iterdir():
+        if not path.name.startswith("namespace-"):
+            path.unlink()
+
+
+def test_the_cli_exits_1_when_the_locked_version_is_not_served(apiserver, status_repo, tmp_path) -> None:
+    _only_namespace(status_repo, "recommender")
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", apiserver.url)
+    (status_repo / "status.json").write_text("an earlier run's status\n")
+    result = run_cli(status_repo, "status", "--env", "prod", "--kubeconfig", str(kubeconfig), "--format", "json",
+                     "--output", "status.json", env=NO_REGISTRY)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "")
+    document = json.loads((status_repo / "status.json").read_text())
+    [system] = document["systems"]
+    assert (system["system"], system["sync"], system["ready"]) == ("recommender", "no Application rendered",
+                                                                   "no serving object rendered")
+    assert system["attention"] == ["serves no model version, the lock pins 2"] and document["attention"] is True
+    assert apiserver.requests == []
+    text = run_cli(status_repo, "status", "--env", "prod", "--kubeconfig", str(kubeconfig), env=NO_REGISTRY)
+    assert text.exit_code == 1 and text.stdout.endswith("1 of 1 system needs attention\n")
+    # no pin, so no version to serve: nothing needs attention
+    pins = read_lock(status_repo)
+    del pins[("prod", "recommender")]
+    (status_repo / "mlgitops.lock.yaml").write_text(lock_text(pins))
+    result = run_cli(status_repo, "status", "--env", "prod", "--kubeconfig", str(kubeconfig), env=NO_REGISTRY)
+    assert result.exit_code == 0 and result.stdout.endswith("nothing needs attention (1 system)\n")
+    assert "version - (no pin)" in result.stdout and apiserver.requests == []
+
+
+def test_a_failed_read_leaves_no_earlier_status(status_repo, tmp_path) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{free_port()}")
+    (status_repo / "status.md").write_text("all is well\n")
+    result = run_cli(status_repo, "status", "--env", "prod", "--kubeconfig", str(kubeconfig), "--format", "markdown",
+                     "--output", "status.md", env=NO_REGISTRY)
+    assert result.exit_code == 2 and not (status_repo / "status.md").exists()
+
+
 def test_bad_input_is_one_line_and_exit_2(status_repo, tmp_path) -> None:
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:1")
     result = run_cli(status_repo, "status", "--env", "qa", "--kubeconfig", str(kubeconfig), env=NO_REGISTRY)
@@ -264,7 +307,7 @@ def test_reports_are_deterministic_and_say_what_needs_attention(tmp_path) -> Non
     assert "    serving   Deployment ml-fraud-scorer/fraud-scorer: not deployed, version - (locked 7)" in text
     assert "    training  CronJob ml-fraud-scorer/fraud-scorer-train: not deployed" in text
     assert "    argo cd   Application argocd/prod-recommender: Synced, Healthy, revision 0123" in text
-    assert text.endswith("1 of 2 systems need attention\n")
+    assert text.endswith("1 of 2 systems needs attention\n")
     document = json.loads(FORMATS["json"]("prod", connection, [bad, ok]))
     assert document["attention"] is True and [s["system"] for s in document["systems"]] == ["fraud-scorer",
                                                                                            "recommender"]

@@ -260,8 +260,9 @@ def render_text(env: str, connection: Connection, statuses: list[SystemStatus]) 
         for run in s.training or ("-",):
             lines.append(f"    training  {run}")
     attention = sum(1 for s in statuses if s.attention)
-    lines.append(f"{attention} of {len(statuses)} systems need attention" if attention
-                 else f"all {len(statuses)} systems synced and serving the locked version")
+    systems = f"{len(statuses)} system{'' if len(statuses) == 1 else 's'}"
+    lines.append(f"{attention} of {systems} need{'s' if attention == 1 else ''} attention" if attention
+                 else f"nothing needs attention ({systems})")
     return "\n".join(lines) + "\n"
 
 

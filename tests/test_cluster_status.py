@@ -208,6 +208,13 @@ def test_bad_input_is_one_line_and_exit_2(status_repo, tmp_path) -> None:
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:1")
     result = run_cli(status_repo, "status", "--env", "qa", "--kubeconfig", str(kubeconfig), env=NO_REGISTRY)
     assert result.exit_code == 2 and result.stderr.startswith("environments:1:1: no environment named 'qa'")
+    broken = status_repo / "generated/prod/recommender/broken.yaml"
+    broken.write_text("kind: Deployment\nmetadata: {name: [\n")
+    result = run_cli(status_repo, "status", "--env", "prod", "--kubeconfig", str(kubeconfig), env=NO_REGISTRY)
+    assert result.exit_code == 2 and result.stderr.startswith("generated/prod/recommender/broken.yaml:3:1: ")
+    broken.write_text("kind: Deployment\nmetadata: {labels: {app.kubernetes.io/component: serving}}\n")  # no name
+    assert str(read_targets(status_repo, status_repo / "generated", "prod")[1].serving) == \
+        "InferenceService ml-recommender/recommender"
     shutil.rmtree(status_repo / "generated" / "prod")
     result = run_cli(status_repo, "status", "--env", "prod", "--kubeconfig", str(kubeconfig), env=NO_REGISTRY)
     assert result.exit_code == 2

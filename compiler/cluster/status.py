@@ -88,8 +88,11 @@ class SystemStatus:
 def _objects(directory: Path, root: Path) -> list[dict[str, Any]]:
     objects = []
     for path in sorted(directory.glob("*.yaml")):
-        data = load(path, path.relative_to(root).as_posix()).data
-        if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
+        data = load(path, _shown(path, root)).data
+        metadata = data.get("metadata") if isinstance(data, dict) else None
+        # what is not an object with a name and labels (a hand-edited file) names nothing to read
+        if isinstance(metadata, dict) and isinstance(metadata.get("name"), str) and \
+                isinstance(metadata.get("labels") or {}, dict):
             objects.append(data)
     return objects
 

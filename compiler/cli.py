@@ -1,7 +1,8 @@
 """Command line: parses options, calls the pipeline, prints what happened. No compiler logic lives here.
 
-Exit codes: 0 clean; 1 `compile --check` found a stale `generated/`; 2 bad input or usage (diagnostics on stderr,
-never a traceback); 3 an internal error (a bug: the traceback is shown with -v).
+Exit codes: 0 clean; 1 `compile --check` found a stale `generated/` (`check`: a blocking finding; `status`: a
+system needing attention); 2 bad input or usage (diagnostics on stderr, never a traceback); 3 an internal error
+(a bug: the traceback is shown with -v).
 """
 
 from __future__ import annotations

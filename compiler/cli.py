@@ -1,7 +1,8 @@
 """Command line: parses options, calls the pipeline, prints what happened. No compiler logic lives here.
 
-Exit codes: 0 clean; 1 `compile --check` found a stale `generated/`; 2 bad input or usage (diagnostics on stderr,
-never a traceback); 3 an internal error (a bug: the traceback is shown with -v).
+Exit codes: 0 clean; 1 `compile --check` found a stale `generated/` (`check`: a blocking finding; `status`: a
+system needing attention); 2 bad input or usage (diagnostics on stderr, never a traceback); 3 an internal error
+(a bug: the traceback is shown with -v).
 """
 
 from __future__ import annotations
@@ -376,7 +377,7 @@ def _connect(ctx: click.Context, env: str, kubeconfig: Path | None, context: str
     selected_envs(ws, environments)
     environment = environments[env]
     where = environment.document.source.locate(("cluster", "server"))
-    return ws, environment, connect(kubeconfig, context, where)
+    return ws, environment, connect(ws.root / kubeconfig if kubeconfig else None, context, where)
 
 
 @main.command(name="verify")
@@ -458,6 +459,47 @@ def cluster_snapshot(ctx: click.Context, env: str, kubeconfig: Path | None, cont
                      f"{live.kubernetes_version}, {plural(pools, 'node')} in {plural(len(live.node_pools), 'pool')}, "
                      f"{plural(len(live.apis), 'API group version')}")
         return 0
+
+    run(console, action)
+
+
+STATUS_FORMATS = ("text", "json", "markdown")  # compiler.cluster.status.FORMATS, named here so --help imports less
+
+
+@main.command()
+@_cluster_options
+@_output_options
+@click.option("--format", "status_format", type=click.Choice(STATUS_FORMATS), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the status to FILE instead of stdout.")
+@click.pass_context
+def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str | None, status_format: str,
+           output: Path | None) -> None:
+    """Show what the cluster runs for each system of ENV: the Argo CD Application's sync and health, the
+    InferenceService's (or Deployment's) readiness, URL and model version next to the lock's pin, and the last
+    training run. The objects are those of the committed generated/ENV/; only GETs are sent.
+
+    Exit 0 when all is read and well; 1 when a system is OutOfSync or Degraded, or does not serve the version
+    mlgitops.lock.yaml pins (not deployed included); 2 when the cluster cannot be read (refused credentials, no
+    answer, nothing listening: one line at the environment's cluster.server) or the input is bad.
+    """
+    from .cluster.status import FORMATS, read_status, read_targets
+    from .lock import read_lock
+
+    console: Console = ctx.obj["console"]
+
+    def action() -> int:
+        root: Path = ctx.obj["root"]
+        if output is not None:  # a read that fails must not leave an earlier status where this one's goes
+            (root / output).unlink(missing_ok=True)
+        ws, _, connection = _connect(ctx, env, kubeconfig, context)
+        statuses = read_status(connection, read_targets(ws.root, ws.root / "generated", env), read_lock(ws.root), env)
+        text = FORMATS[status_format](env, connection, statuses)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            (ws.root / output).write_text(text, encoding="utf-8")
+        return 1 if any(s.attention for s in statuses) else 0
 
     run(console, action)
 

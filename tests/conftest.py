@@ -32,7 +32,15 @@ from compiler.model.platform import Platform
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
 K8S_SCHEMAS = SHARED_SCHEMAS / "kubernetes" / "v1.35.0-standalone-strict"
-OPA = ROOT.parent / "shared" / "bin" / "opa"
+OPA_VARIABLE = "MLGITOPS_OPA"
+
+
+def opa_binary() -> str:
+    """The reference OPA binary: $MLGITOPS_OPA, else `opa` on PATH; the test is skipped (saying how) without one."""
+    found = os.environ.get(OPA_VARIABLE) or shutil.which("opa")
+    if not found:
+        pytest.skip(f"no opa binary: put opa on PATH or set {OPA_VARIABLE}=/path/to/opa to run this test")
+    return found
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -343,10 +351,9 @@ def mlflow_server_on(backend: str, home: Path) -> Iterator[str]:
 @pytest.fixture
 def opa_server() -> Iterator[str]:
     """A real OPA server on 127.0.0.1 with no policies, stopped (by its process) at the end of the test."""
-    if not OPA.exists():
-        pytest.skip("../shared/bin/opa is not beside the repository")
+    opa = opa_binary()
     port = free_port()
-    process = subprocess.Popen([str(OPA), "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
+    process = subprocess.Popen([opa, "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

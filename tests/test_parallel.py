@@ -81,7 +81,8 @@ def _modules_after(*args: str, ci: str = "true") -> set[str]:
 HEAVY = {"checkov", "cdk8s", "jsii", "mlflow", "regorus", "opa_client"}
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate"], ["check", "--help"], ["explain", "MLG-SUP-003"]])
+@pytest.mark.parametrize("args", [["--help"], ["validate"], ["check", "--help"], ["explain", "MLG-SUP-003"],
+                                  ["status", "--env", "prod", "--kubeconfig", "missing"]])
 def test_help_and_validate_import_nothing_heavy(args: list[str]) -> None:
     loaded = _modules_after(*args)
     assert "compiler" in loaded

@@ -1,7 +1,8 @@
 """The Rego policy library (`policies/`): valid, documented, and its unit tests passing on both engines.
 
-The reference engine (`../shared/bin/opa`) runs `opa check` and `opa test`; every `test_` rule also runs in-process
-under regorus, the gate's default engine, so a construct or built-in that only one engine supports fails here.
+The reference engine (`opa` on PATH, or $MLGITOPS_OPA) runs `opa check` and `opa test`; every `test_` rule also
+runs in-process under regorus, the gate's default engine, so a construct or built-in that only one engine supports
+fails here.
 Every own rule must carry complete `# METADATA` (title, description, custom.id/severity/remediation), a unique id,
 and a `_test.rego` beside it in the same package.
 """
@@ -23,10 +24,9 @@ import pytest
 import regorus
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, opa_binary
 
 POLICIES = ROOT / "policies"
-OPA = ROOT.parent / "shared" / "bin" / "opa"
 RULE_DIRS = ("spec", "manifests")
 SEVERITIES = ("info", "low", "medium", "high", "critical")  # as compiler/gate/finding.py
 RULE_ID = re.compile(r"^MLG-[A-Z]+-\d{3}$")
@@ -112,25 +112,18 @@ def _all_tests() -> list[tuple[Path, str]]:
     return [(path, name) for path in rego_test_files() for name in unit_tests_in(path)]
 
 
-def _require_opa() -> None:
-    if not OPA.is_file() or not os.access(OPA, os.X_OK):
-        pytest.skip(f"the reference OPA binary is not at {OPA} (../shared/bin/opa); opa check/test not run")
-
-
 def _opa(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(OPA), *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run([opa_binary(), *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 # --- the reference engine -------------------------------------------------------------------------------------------
 
 def test_opa_check_accepts_the_library() -> None:
-    _require_opa()
     result = _opa("check", "--strict", "policies/")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_opa_test_passes_every_rego_unit_test() -> None:
-    _require_opa()
     result = _opa("test", "policies/", "--format", "json")
     assert result.stdout.strip(), result.stderr
     outcomes = json.loads(result.stdout)

@@ -109,6 +109,19 @@ def test_every_kind_of_refusal_is_a_finding(repo, apiserver, tmp_path) -> None:
     assert not any(part in line for part in unsent for line in apiserver.requests)
 
 
+def test_objects_of_a_namespace_this_sync_creates_are_noted_not_sent(repo, apiserver, tmp_path) -> None:
+    _failures(repo, {"namespace-invalid-name.apply": "fraud-scorer"})  # Namespace ML_Fraud: not in the cluster
+    inside = (FAILURES / "deployment-invalid-name.apply.request.yaml").read_text()
+    (repo / "generated" / "prod" / "fraud-scorer" / "deployment-in-new-namespace.yaml").write_text(
+        inside.replace("namespace: ml-fraud-scorer", "namespace: ML_Fraud"))
+    result = _verify(repo, apiserver.url, tmp_path, "--format", "json")
+    report = json.loads(result.stdout)
+    assert [f["resource"] for f in report["findings"]] == ["v1/Namespace/ML_Fraud"]  # the server refuses its name
+    assert "1 object in namespace ML_Fraud not sent: it does not exist yet and this sync creates it (the server " \
+           "can judge them only once it exists)" in report["notes"]
+    assert not any("/namespaces/ML_Fraud/" in line for line in apiserver.requests)
+
+
 @pytest.mark.parametrize(("identity", "expected"), [
     (BAD_TOKEN, "list namespaces: 401 Unauthorized"),
     (ANONYMOUS, 'list namespaces: 403 namespaces is forbidden: User "system:anonymous" cannot list'),

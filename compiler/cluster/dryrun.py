@@ -219,8 +219,9 @@ def verify(connection: Connection, environment: EnvironmentDoc, systems: list[Me
 
     notes = [f"verified against {connection.context} ({connection.server}): {admitted} of {len(manifests)} objects "
              f"admitted by a server-side dry run"]
-    notes += [f"{count} objects in namespace {namespace} were not sent: it does not exist yet and this sync creates "
-              "it (the server can judge them only once it exists)" for namespace, count in sorted(deferred.items())]
+    notes += [f"{count} object{'' if count == 1 else 's'} in namespace {namespace} not sent: it does not exist yet "
+              "and this sync creates it (the server can judge them only once it exists)"
+              for namespace, count in sorted(deferred.items())]
     units = tuple(sorted({(env, s) for s in by_name}))
     return GateResult(tuple(sorted(findings, key=lambda f: (f.file, f.line, f.column, f.rule, f.resource))),
                       dict(RULES), units, {env: environment.spec.policy.fail_on.value}, today=today,

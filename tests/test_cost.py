@@ -94,17 +94,17 @@ def test_system_without_gpus_is_counted_but_priced_only_with_cpu_and_memory_pric
     assert e.serving_min.cost == approx(73.00)
     # serving max: 20 × 730 = 14,600 core-h × 0.04 = 584.00 + 29,200 GiB-h × 0.005 = 146.00 → 730.00
     assert e.serving_max.cost == approx(730.00)
-    # training "30 1 * * *": 365 / 12 = 30.417 runs × 2 h = 60.83 pod-h; × 16 CPU = 973.33 core-h × 0.04 = 38.93;
-    # × 64 GiB = 3,893.33 GiB-h × 0.005 = 19.47 → 58.40
+    # training "30 1 * * *": 365 / 12 = 30.417 runs × 2 h = 60.83 pod-h; × 14 CPU = 851.67 core-h × 0.04 = 34.07;
+    # × 56 GiB = 3,406.67 GiB-h × 0.005 = 17.03 → 51.10
     assert e.training_runs_per_month == approx(365 / 12)
-    assert (e.training.cpu_core_hours, e.training.memory_gib_hours) == (approx(973.333, rel=1e-6),
-                                                                       approx(3893.333, rel=1e-6))
-    assert e.training.cost == approx(58.40)
+    assert (e.training.cpu_core_hours, e.training.memory_gib_hours) == (approx(851.667, rel=1e-6),
+                                                                       approx(3406.667, rel=1e-6))
+    assert e.training.cost == approx(51.10)
     # drift: 121.67 pod-h × 0.5 CPU × 0.04 = 2.4333 + 121.67 GiB-h × 0.005 = 0.6083 → 3.0417
     assert e.drift.cost == approx(3.041667, rel=1e-6)
-    # month: 73.00 + 58.40 + 3.04 = 134.44 at min; 730.00 + 58.40 + 3.04 = 791.44 at max
-    assert (e.monthly_min.cost, e.monthly_max.cost) == (approx(134.441667), approx(791.441667))
-    assert "€134.44 → €791.44" in markdown_table({("prod", "fraud-scorer"): e})
+    # month: 73.00 + 51.10 + 3.04 = 127.14 at min; 730.00 + 51.10 + 3.04 = 784.14 at max
+    assert (e.monthly_min.cost, e.monthly_max.cost) == (approx(127.141667), approx(784.141667))
+    assert "€127.14 → €784.14" in markdown_table({("prod", "fraud-scorer"): e})
 
 
 def test_scale_to_zero_costs_nothing_at_the_minimum(merged) -> None:

@@ -24,7 +24,8 @@ def _findings(repo, *args: str) -> tuple[int, list[dict], list[str]]:
     result = run_cli(repo, "check", "--env", "prod", "--today", TODAY, "--format", "json", *args)
     assert result.exit_code in (0, 1), result.stderr
     report = json.loads(result.stdout)
-    return result.exit_code, [f for f in report["findings"] if f["rule"].startswith("MLG-CLU-")], report["notes"]
+    found = [f for f in report["findings"] if f["rule"].startswith("MLG-CLU-")]
+    return result.exit_code, found, report.get("notes", [])
 
 
 def test_the_examples_meet_the_recorded_cluster_but_for_the_gaps_waived_on_record(cluster_repo) -> None:
@@ -43,11 +44,17 @@ def test_the_examples_meet_the_recorded_cluster_but_for_the_gaps_waived_on_recor
                    for f in found), "every pod fits, every claim is met, every API is served"
 
 
-def test_without_a_snapshot_nothing_is_judged_and_the_report_says_so(repo) -> None:
-    _, found, notes = _findings(repo)
+def test_without_a_snapshot_nothing_is_judged_and_the_report_says_so(cluster_repo) -> None:
+    (cluster_repo / "clusters" / "prod.yaml").unlink()
+    _, found, notes = _findings(cluster_repo)
     assert found == []
     assert "prod: no clusters/prod.yaml, so scheduling and admission on its cluster were not judged " \
            "(`mlgitops cluster snapshot --env prod` writes it)" in notes
+
+
+def test_a_repository_without_snapshots_does_not_use_the_cluster_rules(repo) -> None:
+    _, found, notes = _findings(repo)
+    assert found == [] and not any("clusters/" in note for note in notes)
 
 
 def _one(found: list[dict], rule: str) -> dict:

@@ -49,7 +49,9 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     verification = verify_lock(pins, systems, ws.root, offline=offline)  # before any work: a forged lock fails fast
     context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"),
                           tree_digest(ws.root / CLUSTERS_DIR))
-    cluster_notes = tuple(_cluster_note(context, env, today) for env in sorted(prepared.environments))
+    # A repository that keeps no snapshots does not use the cluster-aware rules; one that does hears of each gap.
+    cluster_notes = tuple(_cluster_note(context, env, today) for env in sorted(prepared.environments)) \
+        if (ws.root / CLUSTERS_DIR).is_dir() else ()
     # Argo CD units list every system: each shard judges them and keeps the findings of its own systems.
     chosen = [job for job in prepared.jobs if job.argocd or job.system in mine]
     outcomes = [_already_judged(job, context) for job in chosen]  # only the rest needs workers

@@ -1,0 +1,100 @@
+"""The x-kubernetes-validations CEL rules of one schema node, evaluated with `self` bound to the node's value.
+
+The `cel` package implements CEL's core (has, size, all, exists, exists_one, filter, map, contains, startsWith,
+endsWith, matches, int, duration, ...). The Kubernetes CEL libraries these CRDs also call are added here: the strings
+extension's `substring` (the package's own stdlib) and the URL library (`url`, `isURL`, `getScheme`, ...). A rule that
+calls any other function is refused with its name (fail closed: never a silent pass). Transition rules (those that
+read `oldSelf`) are skipped, as the API server skips them on create."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import cel
+from cel import stdlib
+
+
+def _url(text: str) -> dict:
+    if not _is_url(text):
+        raise ValueError(f"URL parse error during conversion from string: {text}")
+    parts = urllib.parse.urlsplit(text)
+    return {"scheme": parts.scheme, "host": parts.netloc, "hostname": parts.hostname or "",
+            "port": str(parts.port or ""), "path": parts.path, "query": parts.query}
+
+
+def _is_url(text: str) -> bool:
+    """Go's url.ParseRequestURI, as Kubernetes' isURL: an absolute URL, or an absolute path."""
+    if not isinstance(text, str) or not text or any(c in text for c in " \t\r\n") or "#" in text:
+        return False
+    parts = urllib.parse.urlsplit(text)
+    return bool(parts.scheme) if not text.startswith("/") else True
+
+
+def _part(name: str):
+    return lambda url: url[name]
+
+
+KUBERNETES_FUNCTIONS = {
+    "substring": stdlib.substring, "url": _url, "isURL": _is_url, "getScheme": _part("scheme"),
+    "getHost": _part("host"), "getHostname": _part("hostname"), "getPort": _part("port"),
+    "getEscapedPath": _part("path"), "getQuery": _part("query"),
+}
+CORE_FUNCTIONS = {"size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string", "bytes",
+                  "bool", "duration", "timestamp", "dyn", "type", "has"}
+OPERATOR = re.compile(r"[^A-Za-z]")  # _&&_, !_, @in, @not_strictly_false, ...
+REASONS = {"FieldValueRequired": "Required value", "FieldValueForbidden": "Forbidden",
+           "FieldValueDuplicate": "Duplicate value", "FieldValueInvalid": "Invalid value"}
+
+_programs: dict[str, cel.Program | str] = {}
+
+
+def _program(rule: str) -> cel.Program | str:
+    """The compiled rule, or why it cannot be evaluated offline (a syntax error, an unsupported function)."""
+    if rule not in _programs:
+        try:
+            program = cel.compile(rule)
+        except Exception as error:  # the package raises ValueError for syntax, but any failure here is a refusal
+            _programs[rule] = f"compilation failed: {str(error).splitlines()[0]}"
+        else:
+            unknown = sorted(f for f in program.functions()
+                             if not OPERATOR.match(f) and f not in CORE_FUNCTIONS and f not in KUBERNETES_FUNCTIONS)
+            _programs[rule] = f"unsupported CEL function {', '.join(unknown)} (not evaluated offline)" if unknown \
+                else program
+    return _programs[rule]
+
+
+def _evaluate(rule: str, value: object) -> tuple[object, str | None]:
+    program = _program(rule)
+    if isinstance(program, str):
+        return None, program
+    context = cel.Context(variables={"self": value}, functions=KUBERNETES_FUNCTIONS)
+    try:
+        return program.execute(context), None
+    except Exception as error:  # a CEL runtime error (no such key, no overload) fails the rule, as on the server
+        return None, f"rule evaluation error: {str(error).splitlines()[0]}"
+
+
+def rule_errors(value: object, schema: dict, path: str) -> list[str]:
+    """The refusals of the node's rules, as `<path>: Invalid value: "<type>": <message>`."""
+    errors = []
+    for rule in schema.get("x-kubernetes-validations") or ():
+        program = _program(rule["rule"])
+        if not isinstance(program, str) and "oldSelf" in program.variables():
+            continue  # a transition rule: there is no old object on create
+        result, problem = _evaluate(rule["rule"], value)
+        if result is True:
+            continue
+        message = problem or (None if isinstance(result, bool) else "rule did not evaluate to a bool")
+        if message is None:
+            message = rule.get("message") or f"failed rule: {rule['rule']}"
+            if rule.get("messageExpression"):
+                text, _ = _evaluate(rule["messageExpression"], value)
+                message = text if isinstance(text, str) and text.strip() else message
+        where = (path + rule["fieldPath"] if rule.get("fieldPath", "").startswith(("[", ".")) or not path
+                 else f"{path}.{rule['fieldPath']}") if rule.get("fieldPath") else path
+        where = where.lstrip(".") or "<root>"
+        reason = REASONS.get(rule.get("reason", "FieldValueInvalid"), "Invalid value")
+        shown = f' "{schema.get("type", "object")}"' if reason == "Invalid value" else ""
+        errors.append(f"{where}: {reason}:{shown} {message}")
+    return errors

@@ -15,7 +15,7 @@ __all__ = ["CrdError", "Crds", "load_crds", "crd_errors"]
 def crd_errors(obj: object, directory: Path) -> list[str]:
     """Every refusal of `obj` by the served CRD version of its apiVersion and kind in `directory`; [] = admitted."""
     if not isinstance(obj, dict) or not all(isinstance(obj.get(k), str) for k in ("apiVersion", "kind")):
-        return ["<root>: Required value: apiVersion and kind must be strings"]
+        return ["<nil>: Required value: apiVersion and kind must be strings"]
     try:
         schema = load_crds(directory).schema(obj["apiVersion"], obj["kind"])
     except CrdError as error:

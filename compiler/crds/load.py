@@ -59,7 +59,7 @@ class Crds:
         if key in self.schemas:
             return self.schemas[key]
         state = "is not served" if key in self.unserved else "has no CRD"
-        raise CrdError(f"<root>: {api_version} {kind} {state} in {self.directory.name}/ (404 page not found)")
+        raise CrdError(f"{api_version} {kind}: {state} in {self.directory.name}/ (the server: 404 page not found)")
 
 
 @functools.cache

@@ -46,6 +46,8 @@ OPERATOR = re.compile(r"[^A-Za-z]")  # _&&_, !_, @in, @not_strictly_false, ...
 REASONS = {"FieldValueRequired": "Required value", "FieldValueForbidden": "Forbidden",
            "FieldValueDuplicate": "Duplicate value", "FieldValueInvalid": "Invalid value"}
 
+ROOT = "<nil>"  # how the API server names the path of an error on the object itself
+
 _programs: dict[str, cel.Program | str] = {}
 
 
@@ -71,6 +73,8 @@ def _evaluate(rule: str, value: object) -> tuple[object, str | None]:
     context = cel.Context(variables={"self": value}, functions=KUBERNETES_FUNCTIONS)
     try:
         return program.execute(context), None
+    except KeyError as error:  # the package's "no such key"
+        return None, f"rule evaluation error: no such key: {error.args[0] if error.args else ''}"
     except Exception as error:  # a CEL runtime error (no such key, no overload) fails the rule, as on the server
         return None, f"rule evaluation error: {str(error).splitlines()[0]}"
 
@@ -93,8 +97,8 @@ def rule_errors(value: object, schema: dict, path: str) -> list[str]:
                 message = text if isinstance(text, str) and text.strip() else message
         where = (path + rule["fieldPath"] if rule.get("fieldPath", "").startswith(("[", ".")) or not path
                  else f"{path}.{rule['fieldPath']}") if rule.get("fieldPath") else path
-        where = where.lstrip(".") or "<root>"
+        where = where.lstrip(".") or ROOT
         reason = REASONS.get(rule.get("reason", "FieldValueInvalid"), "Invalid value")
-        shown = f' "{schema.get("type", "object")}"' if reason == "Invalid value" else ""
+        shown = f' "{schema.get("type", "object")}":' if reason == "Invalid value" else ""
         errors.append(f"{where}: {reason}:{shown} {message}")
     return errors

@@ -17,7 +17,7 @@ import re
 
 import jsonschema
 
-from .rules import rule_errors
+from .rules import ROOT, rule_errors
 
 VALUE_KEYWORDS = ("enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
                   "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
@@ -35,6 +35,10 @@ _validators: dict[int, jsonschema.Draft4Validator] = {}
 def validate_object(obj: dict, schema: dict) -> list[str]:
     """Every refusal of `obj` (defaulted first, as the server defaults before it validates); [] = admitted."""
     value = _plain(obj)
+    meta = value.get("metadata")
+    if isinstance(meta, dict) and not meta.get("name") and isinstance(meta.get("generateName"), str):
+        # the server names the object before it validates it: the prefix (at most 58 characters) and 5 random ones
+        meta["name"] = meta["generateName"][:58] + "xxxxx"
     _default(value, schema)
     errors: list[str] = []
     _check(value, schema, "", errors, resource=True)
@@ -92,7 +96,7 @@ def _has_type(value: object, schema: dict) -> bool:
 
 
 def _check(value: object, schema: dict, path: str, errors: list[str], resource: bool = False) -> None:
-    where = path or "<root>"
+    where = path or ROOT
     if value is None:
         if not schema.get("nullable"):
             errors.append(f'{where}: Invalid value: "null": {where} in body must be of type {schema.get("type")}')
@@ -207,7 +211,7 @@ def _check_values(value: object, schema: dict, path: str, errors: list[str]) -> 
         here = path
         for part in error.absolute_path:
             here = f"{here}[{part}]" if isinstance(part, int) else _join(here, part)
-        errors.append(_worded(error, here or "<root>"))
+        errors.append(_worded(error, here or ROOT))
 
 
 def _worded(error: jsonschema.ValidationError, where: str) -> str:

@@ -41,8 +41,23 @@ def validate_object(obj: dict, schema: dict) -> list[str]:
         meta["name"] = meta["generateName"][:58] + "xxxxx"
     _default(value, schema)
     errors: list[str] = []
-    _check(value, schema, "", errors, resource=True)
+    refusals: list[str] = []
+    _check(value, schema, "", errors, refusals, resource=True)
+    if not errors:
+        return refusals
+    if _has_rules(schema):  # as the server: CEL rules only run on an object that passed the schema
+        errors.append(f"{ROOT}: Invalid value: null: some validation rules were not checked because the object was "
+                      "invalid; correct the existing errors to complete validation")
     return errors
+
+
+_rules_in: dict[int, bool] = {}
+
+
+def _has_rules(schema: dict) -> bool:
+    if id(schema) not in _rules_in:
+        _rules_in[id(schema)] = '"x-kubernetes-validations"' in json.dumps(schema)
+    return _rules_in[id(schema)]
 
 
 def _plain(value: object) -> object:
@@ -95,7 +110,9 @@ def _has_type(value: object, schema: dict) -> bool:
     return not wanted or _type_of(value) == wanted or (wanted == "number" and _type_of(value) == "integer")
 
 
-def _check(value: object, schema: dict, path: str, errors: list[str], resource: bool = False) -> None:
+def _check(value: object, schema: dict, path: str, errors: list[str], refusals: list[str],
+           resource: bool = False) -> None:
+    """Schema errors into `errors`, CEL refusals into `refusals`."""
     where = path or ROOT
     if value is None:
         if not schema.get("nullable"):
@@ -110,14 +127,15 @@ def _check(value: object, schema: dict, path: str, errors: list[str], resource: 
         errors.append(f"{where}: Invalid value: {_show(value)}: {where} in body must be of type "
                       f"{schema['format']}: {_show(value)}")
     if isinstance(value, dict):
-        _check_object(value, schema, path, errors, resource or schema.get("x-kubernetes-embedded-resource", False))
+        embedded = resource or schema.get("x-kubernetes-embedded-resource", False)
+        _check_object(value, schema, path, errors, refusals, embedded)
     elif isinstance(value, list):
-        _check_list(value, schema, path, errors)
+        _check_list(value, schema, path, errors, refusals)
     _check_values(value, schema, path, errors)
-    errors.extend(rule_errors(value, schema, path))
+    refusals.extend(rule_errors(value, schema, path))
 
 
-def _check_object(value: dict, schema: dict, path: str, errors: list[str], resource: bool) -> None:
+def _check_object(value: dict, schema: dict, path: str, errors: list[str], refusals: list[str], resource: bool) -> None:
     properties = schema.get("properties") or {}
     extra = schema.get("additionalProperties")
     for key in schema.get("required", []):
@@ -143,7 +161,7 @@ def _check_object(value: dict, schema: dict, path: str, errors: list[str], resou
             continue
         if item is None and not sub.get("nullable"):
             continue  # the server prunes a null it may not store
-        _check(item, sub, here, errors)
+        _check(item, sub, here, errors, refusals)
 
 
 def _check_metadata(meta: object, path: str, errors: list[str], root: bool) -> None:
@@ -167,7 +185,7 @@ def _check_metadata(meta: object, path: str, errors: list[str], root: bool) -> N
                           "consist of alphanumeric characters, '-', '_' or '.', at most 63 characters")
 
 
-def _check_list(value: list, schema: dict, path: str, errors: list[str]) -> None:
+def _check_list(value: list, schema: dict, path: str, errors: list[str], refusals: list[str]) -> None:
     items = schema.get("items")
     kind = schema.get("x-kubernetes-list-type")
     if kind in ("set", "map"):
@@ -181,7 +199,7 @@ def _check_list(value: list, schema: dict, path: str, errors: list[str]) -> None
             seen.append(key)
     if isinstance(items, dict):
         for index, item in enumerate(value):
-            _check(item, items, f"{path}[{index}]", errors)
+            _check(item, items, f"{path}[{index}]", errors, refusals)
 
 
 def _format_ok(value: str, fmt: str | None) -> bool:

@@ -1,8 +1,9 @@
 """Reading upstream CRD files (`*.yaml.xz`, one or several CRDs each) and indexing the versions the API server serves.
 
 Parsing is the slow part (the Argo Workflows "full" CRDs are megabytes of YAML), so a directory is read once per
-process, and a file only when a group it may hold is asked for: files are named `<group>_<plural>.yaml.xz` (Istio's
-`istio.io_crd-all.gen.yaml.xz` holds every `*.istio.io` group); a group no name matches falls back to reading all."""
+process, and a file only when it may hold the kind asked for: files are named `<group>_<plural>.yaml.xz` (Istio's
+`istio.io_crd-all.gen.yaml.xz` holds every `*.istio.io` group), so the usual plural's file is read first, then the
+group's files, then all: a name is only a shortcut, never the reason an object passes or fails."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ class Crds:
     def schema(self, api_version: str, kind: str) -> dict:
         group, _, version = api_version.rpartition("/")
         key = (group, version, kind)
-        for path in self.files:
+        guess = self.directory / f"{group}_{kind.lower()}s.yaml.xz"
+        if guess in self.files:
+            self._read(guess)
+        for path in self.files if key not in self.schemas else ():
             prefix = path.name.split("_", 1)[0]
             if group == prefix or group.endswith("." + prefix):
                 self._read(path)

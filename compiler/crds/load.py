@@ -1,14 +1,14 @@
 """Reading upstream CRD files (`*.yaml.xz`, one or several CRDs each) and indexing the versions the API server serves.
 
-Parsing is the slow part (the Argo Workflows "full" CRDs are megabytes of YAML), so a directory is read once per
-process, and a file only when it may hold the kind asked for: files are named `<group>_<plural>.yaml.xz` (Istio's
-`istio.io_crd-all.gen.yaml.xz` holds every `*.istio.io` group), so the usual plural's file is read first, then the
-group's files, then all: a name is only a shortcut, never the reason an object passes or fails."""
+Parsing is the slow part (the Argo Workflows "full" CRDs are megabytes of YAML; unpacking all of them takes a third
+of a second, parsing them seconds), so a directory is read once per process and only the files whose text names the
+kind asked for (`kind: <Kind>`) are parsed: a file that never names a kind cannot define it."""
 
 from __future__ import annotations
 
 import functools
 import lzma
+import re
 from pathlib import Path
 
 import yaml
@@ -19,23 +19,30 @@ class CrdError(Exception):
 
 
 class Crds:
-    """The served (group, version, kind) → openAPIV3Schema of one directory of CRD files, read lazily by group."""
+    """The served (group, version, kind) → openAPIV3Schema of one directory of CRD files, parsed lazily by kind."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.files = sorted(directory.glob("*.yaml.xz"))
-        self.read: set[Path] = set()
+        self.texts: dict[Path, bytes] = {}
+        self.parsed: set[Path] = set()
         self.schemas: dict[tuple[str, str, str], dict] = {}
         self.unserved: set[tuple[str, str, str]] = set()
 
-    def _read(self, path: Path) -> None:
-        if path in self.read:
-            return
-        self.read.add(path)
+    def _text(self, path: Path) -> bytes:
+        if path not in self.texts:
+            try:
+                self.texts[path] = lzma.decompress(path.read_bytes())
+            except (OSError, lzma.LZMAError) as error:
+                raise CrdError(f"{path.name}: cannot read: {error}") from None
+        return self.texts[path]
+
+    def _parse(self, path: Path) -> None:
+        self.parsed.add(path)
         try:
-            documents = list(yaml.load_all(lzma.decompress(path.read_bytes()), Loader=yaml.CSafeLoader))
-        except (OSError, lzma.LZMAError, yaml.YAMLError) as error:
-            raise CrdError(f"{path.name}: cannot read: {error}") from None
+            documents = list(yaml.load_all(self._text(path), Loader=yaml.CSafeLoader))
+        except yaml.YAMLError as error:
+            raise CrdError(f"{path.name}: not YAML: {error}") from None
         for crd in documents:
             if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
                 continue
@@ -50,16 +57,11 @@ class Crds:
     def schema(self, api_version: str, kind: str) -> dict:
         group, _, version = api_version.rpartition("/")
         key = (group, version, kind)
-        guess = self.directory / f"{group}_{kind.lower()}s.yaml.xz"
-        if guess in self.files:
-            self._read(guess)
-        for path in self.files if key not in self.schemas else ():
-            prefix = path.name.split("_", 1)[0]
-            if group == prefix or group.endswith("." + prefix):
-                self._read(path)
         if key not in self.schemas:
+            names = re.compile(rb"""kind["']?:\s*["']?""" + re.escape(kind.encode()) + rb"""["']?,?\s*$""", re.M)
             for path in self.files:
-                self._read(path)
+                if path not in self.parsed and names.search(self._text(path)):
+                    self._parse(path)
         if key in self.schemas:
             return self.schemas[key]
         state = "is not served" if key in self.unserved else "has no CRD"

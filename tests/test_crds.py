@@ -153,6 +153,15 @@ def test_types_patterns_and_lengths_are_checked(compiled: dict[str, dict]) -> No
                                   'be of type integer: "20"', NOT_CHECKED]
 
 
+def test_a_go_only_pattern_is_checked_as_go_reads_it(compiled: dict[str, dict]) -> None:
+    rule = _one(compiled, "prod", "PrometheusRule")
+    rule["spec"]["groups"][0]["partial_response_strategy"] = "WARN"  # pattern ^(?i)(abort|warn)?$: Python's re refuses
+    assert crd_errors(rule) == []
+    rule["spec"]["groups"][0]["partial_response_strategy"] = "warn\n"
+    assert crd_errors(rule) == ['spec.groups[0].partial_response_strategy: Invalid value: "warn\\n": '
+                                "spec.groups[0].partial_response_strategy in body should match '^(?i)(abort|warn)?$'"]
+
+
 def test_the_formats_the_server_checks_are_checked() -> None:
     schema = {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"},
                                                "data": {"type": "string", "format": "byte"},

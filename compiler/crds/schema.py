@@ -3,8 +3,9 @@
 The walk is ours because the Kubernetes-only parts have no JSON Schema equivalent: nullable, int-or-string,
 preserve-unknown-fields, embedded resources and their ObjectMeta, list types, pruning of nulls, defaulting, and
 unknown fields as server-side apply refuses them (`.spec.schedule: field not declared in schema`). The value keywords
-each node declares (enum, pattern, lengths, bounds, item and property counts, anyOf/oneOf/allOf/not) are checked by
-`jsonschema` (Draft 4, the dialect OpenAPI 3.0 schemas are written in); messages are worded as the API server's."""
+each node declares (enum, lengths, bounds, item and property counts, anyOf/oneOf/allOf/not) are checked by
+`jsonschema` (Draft 4, the dialect OpenAPI 3.0 schemas are written in); `pattern` is ours, as the server's Go (RE2)
+syntax is not always Python's. Messages are worded as the API server's."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import jsonschema
 
 from .rules import ROOT, rule_errors
 
-VALUE_KEYWORDS = ("enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
+VALUE_KEYWORDS = ("enum", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
                   "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
                   "maxProperties", "anyOf", "oneOf", "allOf", "not")
 OBJECT_META = {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
@@ -123,6 +124,11 @@ def _check(value: object, schema: dict, path: str, errors: list[str], refusals: 
         errors.append(f'{where}: Invalid value: "{_type_of(value)}": {where} in body must be of type {wanted}: '
                       f'{_show(value)}')
         return
+    if isinstance(value, str) and isinstance(schema.get("pattern"), str):
+        matched = _matches(schema["pattern"], value)
+        if matched is not True:
+            errors.append(f"{where}: Invalid value: {_show(value)}: {where} in body should match "
+                          f"'{schema['pattern']}'" + ("" if matched is False else f" ({matched})"))
     if isinstance(value, str) and not _format_ok(value, schema.get("format")):
         errors.append(f"{where}: Invalid value: {_show(value)}: {where} in body must be of type "
                       f"{schema['format']}: {_show(value)}")
@@ -200,6 +206,25 @@ def _check_list(value: list, schema: dict, path: str, errors: list[str], refusal
     if isinstance(items, dict):
         for index, item in enumerate(value):
             _check(item, items, f"{path}[{index}]", errors, refusals)
+
+
+_patterns: dict[str, re.Pattern | str] = {}
+
+
+def _matches(pattern: str, value: str) -> bool | str:
+    """Go's regexp.MatchString in Python: `^(?i)…` (a flag after the anchor, fine in Go) becomes `(?i)^…`, and a final
+    `$` is the end of the text (`\\Z`), not also before a last newline. A pattern Python still cannot compile is
+    reported (fail closed), never skipped."""
+    if pattern not in _patterns:
+        python = re.sub(r"^\^\(\?([imsU]+)\)", r"(?\1)^", pattern)
+        if python.endswith("$") and not python.endswith("\\$"):
+            python = python[:-1] + r"\Z"
+        try:
+            _patterns[pattern] = re.compile(python)
+        except re.error as error:
+            _patterns[pattern] = f"the pattern cannot be checked offline: {error}"
+    compiled = _patterns[pattern]
+    return compiled if isinstance(compiled, str) else compiled.search(value) is not None
 
 
 def _format_ok(value: str, fmt: str | None) -> bool:

@@ -184,6 +184,14 @@ def test_a_rule_calling_a_function_the_offline_library_lacks_fails_closed() -> N
     assert validate_object(obj, schema) == []  # a transition rule: nothing to compare with on create
 
 
+def test_size_counts_code_points_as_kubernetes_cel_does() -> None:
+    schema = {"type": "object", "properties": {"s": {"type": "string", "x-kubernetes-validations": [
+        {"rule": "size(self) <= 3 && self.size() >= 3 && 'size(' != ''", "message": "three characters"}]}}}
+    obj = {"apiVersion": "example.com/v1", "kind": "X", "metadata": {"name": "x"}}
+    assert validate_object({**obj, "s": "héé"}, schema) == []  # 5 bytes, 3 characters
+    assert validate_object({**obj, "s": "héé!"}, schema) == ['s: Invalid value: "string": three characters']
+
+
 def test_bad_input_is_an_error_message_never_a_traceback() -> None:
     assert errors_in([], SHARED_CRDS) == ["<nil>: Required value: apiVersion and kind must be strings"]
     assert errors_in({"apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret"}, SHARED_CRDS) == [

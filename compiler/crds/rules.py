@@ -4,7 +4,9 @@ The `cel` package implements CEL's core (has, size, all, exists, exists_one, fil
 endsWith, matches, int, duration, ...). The Kubernetes CEL libraries these CRDs also call are added here: the strings
 extension's `substring` (the package's own stdlib) and the URL library (`url`, `isURL`, `getScheme`, ...). A rule that
 calls any other function is refused with its name (fail closed: never a silent pass). Transition rules (those that
-read `oldSelf`) are skipped, as the API server skips them on create."""
+read `oldSelf`) are skipped, as the API server skips them on create. One core function differs: the package's
+`size` of a string counts UTF-8 bytes where CEL (and so Kubernetes) counts code points, and a registered function
+cannot replace it, so `size` is compiled as our `kubernetesSize`."""
 
 from __future__ import annotations
 
@@ -31,6 +33,20 @@ def _is_url(text: str) -> bool:
     return bool(parts.scheme) if not text.startswith("/") else True
 
 
+def _size(value: object) -> int:
+    return len(value)  # code points for a string, bytes for bytes, entries for a list or map
+
+
+LITERAL = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+SIZE_CALL = re.compile(r"(?<![A-Za-z0-9_])size\(")
+
+
+def _counting_code_points(rule: str) -> str:
+    """`size(x)` and `x.size()` outside string literals as `kubernetesSize`."""
+    parts = LITERAL.split(rule)
+    return "".join(p if i % 2 else SIZE_CALL.sub("kubernetesSize(", p) for i, p in enumerate(parts))
+
+
 def _part(name: str):
     return lambda url: url[name]
 
@@ -38,7 +54,7 @@ def _part(name: str):
 KUBERNETES_FUNCTIONS = {
     "substring": stdlib.substring, "url": _url, "isURL": _is_url, "getScheme": _part("scheme"),
     "getHost": _part("host"), "getHostname": _part("hostname"), "getPort": _part("port"),
-    "getEscapedPath": _part("path"), "getQuery": _part("query"),
+    "getEscapedPath": _part("path"), "getQuery": _part("query"), "kubernetesSize": _size,
 }
 CORE_FUNCTIONS = {"size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string", "bytes",
                   "bool", "duration", "timestamp", "dyn", "type", "has"}
@@ -55,7 +71,7 @@ def _program(rule: str) -> cel.Program | str:
     """The compiled rule, or why it cannot be evaluated offline (a syntax error, an unsupported function)."""
     if rule not in _programs:
         try:
-            program = cel.compile(rule)
+            program = cel.compile(_counting_code_points(rule))
         except Exception as error:  # the package raises ValueError for syntax, but any failure here is a refusal
             _programs[rule] = f"compilation failed: {str(error).splitlines()[0]}"
         else:

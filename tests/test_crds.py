@@ -184,6 +184,35 @@ def test_a_rule_calling_a_function_the_offline_library_lacks_fails_closed() -> N
     assert validate_object(obj, schema) == []  # a transition rule: nothing to compare with on create
 
 
+def test_the_kubernetes_schema_extensions_are_honoured() -> None:
+    schema = {"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "port": {"x-kubernetes-int-or-string": True},
+        "note": {"type": "string", "nullable": True},
+        "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+        "ports": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                  "items": {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}}},
+        "template": {"type": "object", "x-kubernetes-embedded-resource": True,
+                     "x-kubernetes-preserve-unknown-fields": True},
+        "mode": {"type": "string", "default": "fast"}},
+        "x-kubernetes-validations": [
+            {"rule": "self.mode == 'fast'", "messageExpression": "'mode is ' + self.mode", "fieldPath": ".mode",
+             "reason": "FieldValueForbidden"}]}}}
+    obj = {"apiVersion": "example.com/v1", "kind": "X", "metadata": {"name": "x"}, "spec": {
+        "port": "http", "note": None, "tags": ["a", "b"], "ports": [{"name": "a", "n": 1}, {"name": "b", "n": 1}],
+        "template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"anything": 1}}}}
+    assert validate_object(obj, schema) == []  # the default mode satisfies the rule
+    obj["spec"].update(port=1.5, tags=["a", "a"], ports=[{"name": "a"}, {"name": "a"}],
+                       template={"metadata": {"nam": "p"}})
+    assert validate_object(obj, schema) == [
+        'spec.port: Invalid value: "number": spec.port in body must be of type integer or string: 1.5',
+        'spec.tags[1]: Duplicate value: "a"', 'spec.ports[1]: Duplicate value: {"name": "a"}',
+        "spec.template.apiVersion: Required value: must not be empty",
+        "spec.template.kind: Required value: must not be empty",
+        ".spec.template.metadata.nam: field not declared in schema", NOT_CHECKED]
+    obj = {**obj, "spec": {"mode": "slow"}}
+    assert validate_object(obj, schema) == ["spec.mode: Forbidden: mode is slow"]
+
+
 def test_size_counts_code_points_as_kubernetes_cel_does() -> None:
     schema = {"type": "object", "properties": {"s": {"type": "string", "x-kubernetes-validations": [
         {"rule": "size(self) <= 3 && self.size() >= 3 && 'size(' != ''", "message": "three characters"}]}}}

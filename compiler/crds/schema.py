@@ -201,7 +201,7 @@ def _check_list(value: list, schema: dict, path: str, errors: list[str], refusal
             key = [item.get(k) for k in keys] if kind == "map" and isinstance(item, dict) else item
             if key in seen:
                 shown = dict(zip(keys, key, strict=True)) if kind == "map" and isinstance(item, dict) else key
-                errors.append(f"{path}[{index}]: Duplicate value: {_show(shown)}")
+                errors.append(f"{path}[{index}]: Duplicate value: {json.dumps(shown)}")
             seen.append(key)
     if isinstance(items, dict):
         for index, item in enumerate(value):

@@ -182,6 +182,9 @@ def test_a_rule_calling_a_function_the_offline_library_lacks_fails_closed() -> N
                                             "isGreaterThan, quantity (not evaluated offline)"]
     schema["properties"]["spec"]["x-kubernetes-validations"] = [{"rule": "self.q == oldSelf.q", "message": "fixed"}]
     assert validate_object(obj, schema) == []  # a transition rule: nothing to compare with on create
+    schema["properties"]["spec"]["x-kubernetes-validations"][0].update(
+        rule="!oldSelf.hasValue() && self.q == '1'", optionalOldSelf=True, message="q starts at 1")
+    assert validate_object(obj, schema) == ['spec: Invalid value: "object": q starts at 1']  # runs, oldSelf absent
 
 
 def test_the_kubernetes_schema_extensions_are_honoured() -> None:

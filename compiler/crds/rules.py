@@ -4,7 +4,8 @@ The `cel` package implements CEL's core (has, size, all, exists, exists_one, fil
 endsWith, matches, int, duration, ...). The Kubernetes CEL libraries these CRDs also call are added here: the strings
 extension's `substring` (the package's own stdlib) and the URL library (`url`, `isURL`, `getScheme`, ...). A rule that
 calls any other function is refused with its name (fail closed: never a silent pass). Transition rules (those that
-read `oldSelf`) are skipped, as the API server skips them on create. One core function differs: the package's
+read `oldSelf`) are skipped, as the API server skips them on create, unless `optionalOldSelf` asks for them to run
+with `oldSelf` absent. One core function differs: the package's
 `size` of a string counts UTF-8 bytes where CEL (and so Kubernetes) counts code points, and a registered function
 cannot replace it, so `size` is compiled as our `kubernetesSize`."""
 
@@ -57,7 +58,7 @@ KUBERNETES_FUNCTIONS = {
     "getEscapedPath": _part("path"), "getQuery": _part("query"), "kubernetesSize": _size,
 }
 CORE_FUNCTIONS = {"size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string", "bytes",
-                  "bool", "duration", "timestamp", "dyn", "type", "has"}
+                  "bool", "duration", "timestamp", "dyn", "type", "has", "hasValue", "value", "orValue"}
 OPERATOR = re.compile(r"[^A-Za-z]")  # _&&_, !_, @in, @not_strictly_false, ...
 REASONS = {"FieldValueRequired": "Required value", "FieldValueForbidden": "Forbidden",
            "FieldValueDuplicate": "Duplicate value", "FieldValueInvalid": "Invalid value"}
@@ -82,16 +83,18 @@ def _program(rule: str) -> cel.Program | str:
     return _programs[rule]
 
 
-def _evaluate(rule: str, value: object) -> tuple[object, str | None]:
+def _evaluate(rule: str, value: object, old: bool = False) -> tuple[object, str | None]:
+    """The rule's result, or why there is none. With `old`, `oldSelf` is bound to an absent optional (a create)."""
     program = _program(rule)
     if isinstance(program, str):
         return None, program
-    context = cel.Context(variables={"self": value}, functions=KUBERNETES_FUNCTIONS)
+    variables = {"self": value, "oldSelf": cel.OptionalValue.none()} if old else {"self": value}
+    context = cel.Context(variables=variables, functions=KUBERNETES_FUNCTIONS)
     try:
         return program.execute(context), None
     except KeyError as error:  # the package's "no such key"
         return None, f"rule evaluation error: no such key: {error.args[0] if error.args else ''}"
-    except Exception as error:  # a CEL runtime error (no such key, no overload) fails the rule, as on the server
+    except Exception as error:  # any other CEL runtime error (no overload, ...) fails the rule, as on the server
         return None, f"rule evaluation error: {str(error).splitlines()[0]}"
 
 
@@ -100,21 +103,23 @@ def rule_errors(value: object, schema: dict, path: str) -> list[str]:
     errors = []
     for rule in schema.get("x-kubernetes-validations") or ():
         program = _program(rule["rule"])
-        if not isinstance(program, str) and "oldSelf" in program.variables():
+        optional_old = bool(rule.get("optionalOldSelf"))
+        if not isinstance(program, str) and "oldSelf" in program.variables() and not optional_old:
             continue  # a transition rule: there is no old object on create
-        result, problem = _evaluate(rule["rule"], value)
+        result, message = _evaluate(rule["rule"], value, optional_old)
         if result is True:
             continue
-        message = problem or (None if isinstance(result, bool) else "rule did not evaluate to a bool")
+        if message is None and not isinstance(result, bool):
+            message = "rule did not evaluate to a bool"
         if message is None:
             message = rule.get("message") or f"failed rule: {rule['rule']}"
             if rule.get("messageExpression"):
-                text, _ = _evaluate(rule["messageExpression"], value)
+                text, _ = _evaluate(rule["messageExpression"], value, optional_old)
                 message = text if isinstance(text, str) and text.strip() else message
-        where = (path + rule["fieldPath"] if rule.get("fieldPath", "").startswith(("[", ".")) or not path
-                 else f"{path}.{rule['fieldPath']}") if rule.get("fieldPath") else path
+        field = rule.get("fieldPath") or ""
+        where = (path + field if field.startswith((".", "[")) else f"{path}.{field}") if field else path
         where = where.lstrip(".") or ROOT
-        reason = REASONS.get(rule.get("reason", "FieldValueInvalid"), "Invalid value")
+        reason = REASONS.get(rule.get("reason") or "FieldValueInvalid", "Invalid value")
         shown = f' "{schema.get("type", "object")}":' if reason == "Invalid value" else ""
         errors.append(f"{where}: {reason}:{shown} {message}")
     return errors

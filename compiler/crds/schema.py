@@ -30,7 +30,9 @@ DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 PYTHON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
 
-_validators: dict[int, jsonschema.Draft4Validator] = {}
+# per schema node, by id; each entry holds its node, so no other dict can take that id while it is cached
+_validators: dict[int, tuple[dict, jsonschema.Draft4Validator]] = {}
+_rules_in: dict[int, tuple[dict, bool]] = {}
 
 
 def validate_object(obj: dict, schema: dict) -> list[str]:
@@ -52,13 +54,10 @@ def validate_object(obj: dict, schema: dict) -> list[str]:
     return errors
 
 
-_rules_in: dict[int, bool] = {}
-
-
 def _has_rules(schema: dict) -> bool:
     if id(schema) not in _rules_in:
-        _rules_in[id(schema)] = '"x-kubernetes-validations"' in json.dumps(schema)
-    return _rules_in[id(schema)]
+        _rules_in[id(schema)] = (schema, '"x-kubernetes-validations"' in json.dumps(schema))
+    return _rules_in[id(schema)][1]
 
 
 def _plain(value: object) -> object:
@@ -247,10 +246,14 @@ def _check_values(value: object, schema: dict, path: str, errors: list[str]) -> 
     local = {k: schema[k] for k in VALUE_KEYWORDS if k in schema}
     if not local:
         return
-    validator = _validators.get(id(schema))
-    if validator is None:
-        validator = _validators[id(schema)] = jsonschema.Draft4Validator(local)
-    for error in sorted(validator.iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.validator)):
+    if id(schema) not in _validators:
+        _validators[id(schema)] = (schema, jsonschema.Draft4Validator(local))
+    try:
+        found = list(_validators[id(schema)][1].iter_errors(value))
+    except re.error as error:  # a Go-only pattern inside anyOf/oneOf/allOf/not
+        errors.append(f"{path or ROOT}: Invalid value: {_show(value)}: cannot be checked offline: {error}")
+        return
+    for error in sorted(found, key=lambda e: (list(map(str, e.absolute_path)), e.validator)):
         here = path
         for part in error.absolute_path:
             here = f"{here}[{part}]" if isinstance(part, int) else _join(here, part)

@@ -266,10 +266,13 @@ def _compile_with_progress(console: Console, ws, **options):
 @click.option("--base", default=None, metavar="GIT-REF",
               help="Revision whose lock the model-version table compares with, e.g. origin/main in a pull request "
                    "(default: HEAD).")
+@click.option("--crds", type=click.Path(path_type=Path), default=None, envvar="MLGITOPS_CRDS", metavar="DIR",
+              help="Judge every custom resource by the CRDs in DIR (*.yaml or *.yaml.xz, the controllers' releases "
+                   "the clusters run): structural schema and CEL rules (default: $MLGITOPS_CRDS).")
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], report_format: str,
           output: Path | None, opa_url: str | None, today, shard: str | None, offline: bool,
-          base: str | None) -> None:
+          base: str | None, crds: Path | None) -> None:
     """Compile in memory and run the policy gate: Rego rules on specs and manifests, Checkov, waivers."""
     from .gate.run import run_gate
     from .shard import WHOLE, Shard
@@ -286,7 +289,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
             # A run that cannot judge must not leave an earlier run's report (perhaps a pass) where this one's goes.
             (ws.root / output).unlink(missing_ok=True)
         result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,
-                          jobs=ctx.obj["jobs"], offline=offline, base=base)
+                          jobs=ctx.obj["jobs"], offline=offline, base=base, crds=ws.root / crds if crds else None)
         report = REPORT_FORMATS[report_format](result)
         if output is None:
             click.echo(report, nl=not report.endswith("\n"))

@@ -308,17 +308,13 @@ def schema_errors(obj: dict) -> list[str]:
     """Strict validation of one manifest; an empty list means valid. A custom resource is judged by the served version
     of its current upstream CRD (../shared/crds, CEL rules included), which wins over the older JSON Schema of
     ../shared/schemas where they disagree; built-in kinds by ../shared/schemas."""
+    from compiler.crds import is_custom
+
     if is_custom(obj["apiVersion"]) and SHARED_CRDS.is_dir():
         return crd_errors(obj)
     schema = _schema(obj["apiVersion"], obj["kind"])
     validator = jsonschema.validators.validator_for(schema)(schema)
     return [f"{'.'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(obj)]
-
-
-def is_custom(api_version: str) -> bool:
-    """A custom resource's apiVersion: a group with a dot that is not one of Kubernetes' own (*.k8s.io)."""
-    group = api_version.rpartition("/")[0]
-    return "." in group and not group.endswith(".k8s.io")
 
 
 def crd_errors(obj: dict) -> list[str]:

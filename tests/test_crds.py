@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from compiler.crds import crd_errors as errors_in
+from compiler.crds import is_custom
 from compiler.crds.schema import validate_object
-from conftest import ROOT, SHARED_CRDS, crd_errors, is_custom
+from conftest import ROOT, SHARED_CRDS, crd_errors
 
 RECORDINGS = ROOT.parent / "shared" / "apiserver-recordings"
 NOT_CHECKED = ("<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; "

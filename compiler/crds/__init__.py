@@ -9,7 +9,13 @@ from pathlib import Path
 from .load import CrdError, Crds, load_crds
 from .schema import validate_object
 
-__all__ = ["CrdError", "Crds", "load_crds", "crd_errors"]
+__all__ = ["CrdError", "Crds", "load_crds", "crd_errors", "is_custom"]
+
+
+def is_custom(api_version: str) -> bool:
+    """A custom resource's apiVersion: a group with a dot that is not one of Kubernetes' own (*.k8s.io)."""
+    group = api_version.rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io")
 
 
 def crd_errors(obj: object, directory: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""Reading upstream CRD files (`*.yaml.xz`, one or several CRDs each) and indexing the versions the API server serves.
+"""Reading upstream CRD files (`*.yaml`, or xz-packed `*.yaml.xz`; one or several CRDs each) and indexing the
+versions the API server serves.
 
 Parsing is the slow part (the Argo Workflows "full" CRDs are megabytes of YAML; unpacking all of them takes a third
 of a second, parsing them seconds), so a directory is read once per process and only the files whose text names the
@@ -23,7 +24,7 @@ class Crds:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.files = sorted(directory.glob("*.yaml.xz"))
+        self.files = sorted([*directory.glob("*.yaml.xz"), *directory.glob("*.yaml")])  # as released, or packed
         self.texts: dict[Path, bytes] = {}
         self.parsed: set[Path] = set()
         self.schemas: dict[tuple[str, str, str], dict] = {}
@@ -32,7 +33,8 @@ class Crds:
     def _text(self, path: Path) -> bytes:
         if path not in self.texts:
             try:
-                self.texts[path] = lzma.decompress(path.read_bytes())
+                raw = path.read_bytes()
+                self.texts[path] = lzma.decompress(raw) if path.suffix == ".xz" else raw
             except (OSError, lzma.LZMAError) as error:
                 raise CrdError(f"{path.name}: cannot read: {error}") from None
         return self.texts[path]

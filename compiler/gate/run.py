@@ -18,25 +18,29 @@ from pathlib import Path
 
 from ..cache import Cache, tree_digest
 from ..cluster.snapshot import CLUSTERS_DIR
+from ..errors import Code, Diagnostic, Location, SpecError
 from ..lock import base_lock, pin_changes
 from ..parallel import run_all
 from ..pipeline import Job, Pins, Workspace, cached_render, prepare
 from ..shard import WHOLE, Shard
 from ..verify import verify_lock
-from . import checkov, cluster, lock_rules, tenancy, waivers
+from . import checkov, cluster, crd_rules, lock_rules, tenancy, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
 from .policies import load_library
 from .rego import make_engine
 from .unit import GateContext, UnitFindings, cached_findings, gate_unit
 
 # Rules written in Python: what no single spec's Rego input can see (waivers, the registry, other teams' claims).
-BUILT_IN_RULES: dict[str, Rule] = {**waivers.RULES, **lock_rules.RULES, **tenancy.RULES, **cluster.RULES}
+BUILT_IN_RULES: dict[str, Rule] = {**waivers.RULES, **lock_rules.RULES, **tenancy.RULES, **cluster.RULES,
+                                   **crd_rules.RULES}
 
 
 def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = None, *, cache: Cache | None = None,
              shard: Shard = WHOLE, jobs: int | None = None, offline: bool = False,
-             base: str | None = None) -> GateResult:
+             base: str | None = None, crds: Path | None = None) -> GateResult:
     today = today or date.today()
+    if crds is not None and not crds.is_dir():
+        raise SpecError([Diagnostic(Code.USAGE, Location("--crds"), f"{crds} is not a directory of CRD files")])
     library = load_library(ws.root / "policies", ws.root)  # before compiling: a broken policy fails fast
     config = checkov.load_config(ws.root / "policies" / "checkov.yaml", "policies/checkov.yaml")
     if opa_url:
@@ -48,7 +52,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     pins = {key: pin for key, pin in prepared.pins.items() if key[1] in mine}
     verification = verify_lock(pins, systems, ws.root, offline=offline)  # before any work: a forged lock fails fast
     context = GateContext(ws.root, today, opa_url, cache, tree_digest(ws.root / "policies"),
-                          tree_digest(ws.root / CLUSTERS_DIR))
+                          tree_digest(ws.root / CLUSTERS_DIR), crds, tree_digest(crds) if crds else "")
     # A repository that keeps no snapshots does not use the cluster-aware rules; one that does hears of each gap.
     cluster_notes = tuple(_cluster_note(context, env, today) for env in sorted(prepared.environments)) \
         if (ws.root / CLUSTERS_DIR).is_dir() else ()

@@ -30,7 +30,7 @@ from ..load import FieldPath, parse_dotted
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.cluster import ClusterSnapshot
 from ..pipeline import ARGOCD_DIR, Job, Rendered, rendered
-from . import checkov, cluster
+from . import checkov, cluster, crd_rules
 from .finding import Finding, Rule
 from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input
 from .policies import load_library
@@ -54,14 +54,17 @@ class GateContext:
     cache: Cache
     policies: str  # digest of policies/: part of every gate key
     clusters: str = ""  # digest of clusters/, the snapshots the cluster-aware rules judge by
+    crds: Path | None = None  # the CRDs custom resources are judged by (check --crds), with their digest
+    crds_digest: str = ""
 
     @property
     def identity(self) -> tuple:
-        return (self.root, self.today, self.opa_url, self.cache.identity, self.policies, self.clusters)
+        return (self.root, self.today, self.opa_url, self.cache.identity, self.policies, self.clusters,
+                self.crds, self.crds_digest)
 
     def key(self, job: Job) -> str:
         engine = f"opa-server {self.opa_url}" if self.opa_url else "in-process"
-        return digest(job.key, self.policies, self.today.isoformat(), engine, self.clusters)
+        return digest(job.key, self.policies, self.today.isoformat(), engine, self.clusters, self.crds_digest)
 
     def snapshot(self, env: str) -> ClusterSnapshot | None:
         """The environment's committed cluster snapshot, read once per process; None when there is none."""
@@ -161,6 +164,13 @@ def judge(job: Job, objects: list[dict[str, Any]], for_argocd: list[dict[str, An
             location = _cluster_location(system, f.obj, f.field)
             findings.append(Finding(f.rule, cluster.RULES[f.rule].severity, cluster.ENGINE, f.message, job.system,
                                     job.env, location.file, location.line, location.column, _resource(f.obj)))
+
+    for unit, obj in by_path.values() if context.crds else ():
+        if message := crd_rules.refusal(obj, context.crds):
+            location = _object_location(job, systems, unit, obj, None)
+            findings.append(Finding(crd_rules.REFUSED, crd_rules.RULES[crd_rules.REFUSED].severity, crd_rules.ENGINE,
+                                    message, _system_of(unit, obj), job.env, location.file, location.line,
+                                    location.column, _resource(obj)))
 
     titles: dict[str, str] = {}
     for hit in checkov.scan(units, context.checkov_config, expect_checks=not job.argocd):

@@ -18,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compiler.lock import write_lock  # noqa: E402
+from compiler.pins import write_lock  # noqa: E402
 from compiler.resolve import ResolvedModel  # noqa: E402
 
 TEAMS = ("payments-risk", "personalization", "customer-ai", "search", "ads", "logistics", "pricing", "trust-safety")

@@ -103,7 +103,7 @@ def _cache(ctx: click.Context, read_only: bool = False):
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
     """Relative paths are taken from the root, as with `git -C`."""
-    from .pipeline import Workspace
+    from .driver import Workspace
 
     root: Path = ctx.obj["root"]
     return Workspace(root, tuple(root / p for p in paths), tuple(envs))
@@ -146,7 +146,7 @@ ENVS = click.option("--env", "envs", multiple=True, metavar="ENV",
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Load and validate specs (and their merge with every environment); render nothing."""
-    from .pipeline import validate_all
+    from .driver import validate_all
 
     console: Console = ctx.obj["console"]
 
@@ -177,8 +177,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], out: Path | None,
                     check: bool, update_lock: bool, offline: bool, lock_timeout: float) -> None:
     """Compile specs into generated/<env>/<system>/."""
-    from . import emit, writelock
-    from .lock import LOCK_FILE, lock_text, write_lock
+    from . import emit, mutex
+    from .pins import LOCK_FILE, lock_text, write_lock
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
@@ -220,14 +220,14 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
 
     def locked_action() -> int:
         # One writer at a time; `--check` writes nothing and needs no lock.
-        with writelock.exclusive(ws.root, lock_timeout, lambda message: click.echo(message, err=True)):
+        with mutex.exclusive(ws.root, lock_timeout, lambda message: click.echo(message, err=True)):
             return action()
 
     run(console, action if check else locked_action)
 
 
 def _compile_with_progress(console: Console, ws, **options):
-    from .pipeline import compile_all
+    from .driver import compile_all
 
     if not console.interactive or console.quiet:
         return compile_all(ws, **options)
@@ -313,7 +313,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
 @click.pass_context
 def merge_reports_command(ctx: click.Context, reports: tuple[Path, ...], output: Path | None) -> None:
     """Join the JSON or SARIF reports of `check --shard I/N` runs (all N of them) into one; exit 1 if it fails."""
-    from .report.merge import merge_reports
+    from .report.shards import merge_reports
 
     console: Console = ctx.obj["console"]
     root: Path = ctx.obj["root"]
@@ -373,7 +373,7 @@ def _cluster_options(command: Callable) -> Callable:
 def _connect(ctx: click.Context, env: str, kubeconfig: Path | None, context: str | None):
     """The environment (validated) and a connection to its cluster; failures are located at `cluster.server`."""
     from .cluster.client import connect
-    from .pipeline import load_environments, selected_envs
+    from .driver import load_environments, selected_envs
 
     ws = _workspace(ctx, (), (env,))
     environments = load_environments(ws)
@@ -399,7 +399,7 @@ def verify_command(ctx: click.Context, env: str, kubeconfig: Path | None, contex
     from datetime import date
 
     from .cluster.dryrun import read_manifests, verify
-    from .pipeline import validate_all
+    from .driver import validate_all
 
     console: Console = ctx.obj["console"]
 
@@ -487,7 +487,7 @@ def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str |
     answer, nothing listening: one line at the environment's cluster.server) or the input is bad.
     """
     from .cluster.status import FORMATS, read_status, read_targets
-    from .lock import read_lock
+    from .pins import read_lock
 
     console: Console = ctx.obj["console"]
 

@@ -54,7 +54,7 @@ class Code(StrEnum):
     CLUSTER = "E801"
     CLUSTER_SNAPSHOT = "E802"
     OUTPUT = "E501"
-    LOCKED = "E502"
+    COMPILE_BUSY = "E502"
     CACHE_TRACKED = "E503"
     OUTPUT_HOLDS_INPUT = "E506"
 

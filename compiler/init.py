@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import Code, Diagnostic, Location, SpecError
-from .lock import LOCK_FILE, lock_text
+from .pins import LOCK_FILE, lock_text
 from .schema import json_schema
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

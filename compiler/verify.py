@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .errors import Code, Diagnostic, SpecError
 from .load import SourceMap, dotted
-from .lock import LOCK_FILE, Pins, field_order, lock_source, pin_fields
 from .merge import MergedSystem
+from .pins import LOCK_FILE, Pins, field_order, lock_source, pin_fields
 from .resolve import Registry, ResolvedModel, display_uri, tracking_uri
 
 OFFLINE = "--offline was given"

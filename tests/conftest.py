@@ -78,11 +78,11 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 @pytest.fixture
 def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
     """Counts of units rendered and judged in this process, by (env, system)."""
+    import compiler.driver
     import compiler.gate.unit
-    import compiler.pipeline
 
     counts: dict[str, Counter] = {"rendered": Counter(), "judged": Counter()}
-    render_job, judge = compiler.pipeline.render_job, compiler.gate.unit.judge
+    render_job, judge = compiler.driver.render_job, compiler.gate.unit.judge
 
     def counting_render(job):
         counts["rendered"][(job.env, job.system)] += 1
@@ -92,7 +92,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, Counter]:
         counts["judged"][(job.env, job.system)] += 1
         return judge(job, *args)
 
-    monkeypatch.setattr(compiler.pipeline, "render_job", counting_render)
+    monkeypatch.setattr(compiler.driver, "render_job", counting_render)
     monkeypatch.setattr(compiler.gate.unit, "judge", counting_judge)
     return counts
 

@@ -17,9 +17,9 @@ import pytest
 
 import compiler.cache
 from compiler.cache import Cache, fingerprint
+from compiler.driver import ARGOCD_DIR, Workspace, compile_all
 from compiler.errors import SpecError
 from compiler.gate.run import run_gate
-from compiler.pipeline import ARGOCD_DIR, Workspace, compile_all
 from conftest import edit, run_cli, tree
 
 TODAY = "2026-11-25"

@@ -30,9 +30,9 @@ import pytest
 
 from compiler import cli
 from compiler.cache import DIRECTORY_VARIABLE, Cache, default_directory
+from compiler.driver import ARGOCD_DIR, Workspace, validate_all
 from compiler.gate.run import run_gate
 from compiler.gate.unit import objects_digest
-from compiler.pipeline import ARGOCD_DIR, Workspace, validate_all
 from conftest import copy_examples, edit, example_registry, run_cli, tree
 
 TODAY = "2026-11-25"

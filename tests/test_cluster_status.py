@@ -35,7 +35,7 @@ from compiler.cluster.status import (
     system_status,
 )
 from compiler.errors import Location, SpecError
-from compiler.lock import lock_text, read_lock
+from compiler.pins import lock_text, read_lock
 from conftest import ROOT, copy_examples, free_port, line_of, run_cli, schema_errors
 
 WHERE = Location("environments/prod.yaml", 9, 11)

@@ -24,10 +24,10 @@ from compiler.cost import (
     money,
     runs_per_month,
 )
+from compiler.driver import Workspace, validate_all
 from compiler.merge import MergedSystem
 from compiler.model import Environment
 from compiler.model.mlsystem import Gpu
-from compiler.pipeline import Workspace, validate_all
 from conftest import ROOT
 
 approx = pytest.approx

@@ -11,7 +11,7 @@ import pytest
 
 from compiler.diff import SPEC_HASH, DiffResult, diff_against, render_markdown, render_text
 from compiler.errors import Code, SpecError
-from compiler.lock import read_lock, write_lock
+from compiler.pins import read_lock, write_lock
 from conftest import copy_examples, edit, tree
 
 ENVS = ("dev", "prod", "staging")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from compiler.driver import Workspace
 from compiler.gate.run import run_gate
-from compiler.lock import read_lock, write_lock
-from compiler.pipeline import Workspace
+from compiler.pins import read_lock, write_lock
 from compiler.resolve import ResolvedModel
 from conftest import ROOT, copy_examples, free_port, registry_with, run_cli
 

@@ -12,7 +12,7 @@ import yaml
 from compiler import init
 from compiler.errors import Code, SpecError
 from compiler.init import scaffold
-from compiler.lock import LOCK_FILE, lock_text, read_lock
+from compiler.pins import LOCK_FILE, lock_text, read_lock
 from compiler.schema import json_schema
 from conftest import ROOT, edit, run_cli, tree
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.lock import LOCK_FILE, read_lock
+from compiler.pins import LOCK_FILE, read_lock
 from conftest import copy_examples, edit, example_registry, mlflow_server_on, run_cli
 
 RECS = "spec/recommender.yaml"
@@ -265,7 +265,7 @@ def test_diff_lists_every_pin_field_a_change_moves(pull_request: Path) -> None:
 
 
 def read_lock_run(root: Path, revision: str) -> str:
-    from compiler.lock import base_lock
+    from compiler.pins import base_lock
 
     return base_lock(root, revision)[("prod", "recommender")].run_id
 

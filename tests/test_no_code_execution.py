@@ -136,7 +136,7 @@ def test_python_tags_are_refused_in_a_real_process_and_run_nothing(repo: Path, t
 
 def test_a_revision_that_looks_like_an_option_is_only_a_revision(tmp_path: Path) -> None:
     """`git show --output=FILE` would write a file: the revision goes after --end-of-options."""
-    from compiler.lock import base_lock
+    from compiler.pins import base_lock
 
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)

@@ -143,7 +143,7 @@ def test_steps_without_dependencies_run_in_the_order_written(piped):
 
 def test_the_pipeline_schedule_is_placed_in_the_training_window(piped):
     # weekly in 01:00-05:00, read in the region's zone → Sunday 01:00; a cron outside it is refused at the trigger
-    from compiler.pipeline import Workspace, validate_all
+    from compiler.driver import Workspace, validate_all
 
     _, systems = validate_all(Workspace(piped), None)
     [triggers] = {s.spec.pipeline.triggers for s in systems if s.name == "recommender"}

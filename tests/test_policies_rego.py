@@ -226,9 +226,9 @@ def _generated(env: str, unit: str) -> list[dict]:
 @functools.cache
 def _example_inputs() -> tuple[list[tuple[str, str, dict]], list[tuple[str, str, dict]]]:
     """The gate's documents for the examples: (env, system, spec input) and (env, system, manifest input)."""
+    from compiler.driver import Workspace, validate_all
     from compiler.gate.inputs import environment_input, manifest_input, spec_input
-    from compiler.lock import read_lock
-    from compiler.pipeline import Workspace, validate_all
+    from compiler.pins import read_lock
 
     _, systems = validate_all(Workspace(ROOT))
     specs, manifests = [], []

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from compiler.lock import LOCK_FILE, read_lock
+from compiler.pins import LOCK_FILE, read_lock
 from conftest import copy_examples, edit, free_port, mlflow_server_on, run_cli, tree
 
 RECS = "spec/recommender.yaml"

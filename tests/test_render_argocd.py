@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from compiler.pipeline import ARGOCD_DIR, Workspace, compile_all, load_environments, validate_all
+from compiler.driver import ARGOCD_DIR, Workspace, compile_all, load_environments, validate_all
 from compiler.render.argocd import ROOT_KINDS, render_argocd
 from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import compiler.render as render_package  # first: settles JSII_NODE before cdk8s starts
-from compiler.lock import read_lock
+from compiler.driver import Workspace, validate_all
 from compiler.merge import MergedSystem
 from compiler.model.mlsystem import ModelFormat, Monitoring, ServingMetrics, Slo
-from compiler.pipeline import Workspace, validate_all
+from compiler.pins import read_lock
 from compiler.platform.monitoring import serving_metrics
 from compiler.render.context import RenderContext
 from compiler.render.monitoring import MonitoringChart, applies, le_matcher, longest_gap_seconds

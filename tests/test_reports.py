@@ -435,7 +435,7 @@ def test_notes_in_each_format_where_its_readers_look(sarif_validator):
 
 @pytest.mark.parametrize("name", ["json", "sarif"])
 def test_merged_shards_keep_the_runs_notes_once(tmp_path, name):
-    from compiler.report.merge import merge_reports
+    from compiler.report.shards import merge_reports
 
     shards = [replace(RESULT, findings=tuple(f for f in FINDINGS if f.system == system), notes=(NOTE,), shard=(i, 2))
               for i, system in ((1, "fraud-scorer"), (2, "recommender"))]

@@ -223,7 +223,7 @@ def test_model_risk_rules_judge_the_registry_tags_of_the_pinned_version(rule: st
     """The registry's answer, as the lock records it (and the registry confirms), is what the model-risk rules judge."""
     from dataclasses import replace
 
-    from compiler.lock import read_lock, write_lock
+    from compiler.pins import read_lock, write_lock
 
     root = _copy_examples(tmp_path / "repo")
     pins = read_lock(root)

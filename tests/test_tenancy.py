@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from compiler.gate.tenancy import RULES, SINGLE_TENANT
-from compiler.lock import read_lock, write_lock
+from compiler.pins import read_lock, write_lock
 from compiler.schema import json_schema
 from compiler.tenancy import hosts_overlap, paths_overlap, spec_matches, vault_path, within
 from conftest import ROOT, copy_examples, edit, run_cli

@@ -27,11 +27,11 @@ from typing import Any
 
 import yaml
 
+from ..driver import ARGOCD_DIR
 from ..errors import Code, Diagnostic, Location, SpecError
 from ..gate.finding import Finding, GateResult, Rule
 from ..gate.unit import object_location
 from ..merge import EnvironmentDoc, MergedSystem
-from ..pipeline import ARGOCD_DIR
 from .client import Connection, get_json, request
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from ..cache import Cache, tree_digest
 from ..cluster.snapshot import CLUSTERS_DIR
+from ..driver import Job, Pins, Workspace, cached_render, prepare
 from ..errors import Code, Diagnostic, Location, SpecError
-from ..lock import base_lock, pin_changes
 from ..parallel import run_all
-from ..pipeline import Job, Pins, Workspace, cached_render, prepare
+from ..pins import base_lock, pin_changes
 from ..shard import WHOLE, Shard
 from ..verify import verify_lock
 from . import checkov, cluster, crd_rules, lock_rules, tenancy, waivers

@@ -24,12 +24,12 @@ from typing import Any
 
 from ..cache import Cache, canonical, digest
 from ..cluster.snapshot import CLUSTERS_DIR, read_snapshot, snapshot_path
+from ..driver import ARGOCD_DIR, Job, Rendered, rendered
 from ..emit import Unit, layout
 from ..errors import Location
 from ..load import FieldPath, parse_dotted
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.cluster import ClusterSnapshot
-from ..pipeline import ARGOCD_DIR, Job, Rendered, rendered
 from . import checkov, cluster, crd_rules
 from .finding import Finding, Rule
 from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input

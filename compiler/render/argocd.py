@@ -48,9 +48,9 @@ from typing import Any
 
 import cdk8s
 
+from ..driver import argocd_order
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.environment import SyncWindow
-from ..pipeline import argocd_order
 from .context import MANAGED_BY
 from .custom import custom_resource
 

@@ -1,4 +1,4 @@
-"""The pipeline: load → validate → merge → resolve → render, over every spec and environment of a repository.
+"""The compiler driver: load → validate → merge → resolve → render, over every spec and environment of a repository.
 
 `Workspace` says where things are; `validate_all` stops after validation and merge; `prepare` also resolves and
 turns the result into self-contained `Job`s; `compile_all` renders them — from the cache where their inputs are
@@ -20,11 +20,11 @@ from .cache import Cache, canonical, digest, fingerprint
 from .emit import Unit
 from .errors import Code, Diagnostic, Location, SpecError
 from .load import Document
-from .lock import Pins, read_lock
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
 from .model.tenancy import Tenancy
 from .parallel import run_all
+from .pins import Pins, read_lock
 from .plaintext import find_plaintext_secrets
 from .resolve import ResolvedModel, resolve_all
 from .tenancy import TENANCY_FILE, conflicts

@@ -40,7 +40,7 @@ def exclusive(root: Path, timeout: float, on_wait: Callable[[str], None]) -> Ite
         elif time.monotonic() >= deadline:
             holder = _holder(handle)
             handle.close()
-            raise SpecError([Diagnostic(Code.LOCKED, Location(LOCK_NAME),
+            raise SpecError([Diagnostic(Code.COMPILE_BUSY, Location(LOCK_NAME),
                                         f"another compile of this repository ({holder}) still holds the lock after "
                                         f"{timeout:g}s; nothing was written")])
         handle.close()

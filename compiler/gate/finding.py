@@ -12,6 +12,12 @@ from datetime import date
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
+# The canonical order of findings: by place in the spec, then by what was found there. A total order, so every
+# report is deterministic, and `merge-reports` (which sorts the JSON findings by these keys) writes byte-for-byte
+# what an unsharded `check` writes. The names are both `Finding`'s fields and the JSON report's keys.
+FINDING_ORDER = ("file", "line", "column", "rule", "env", "system", "resource", "message", "severity", "engine",
+                 "waived")
+
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
@@ -69,6 +75,9 @@ class Finding:
     resource: str = ""
     waived: bool = False
     waiver_reason: str | None = None
+
+    def sort_key(self) -> tuple:
+        return tuple(getattr(self, name) for name in FINDING_ORDER)
 
     def to_json(self) -> dict:
         return {"rule": self.rule, "severity": self.severity, "engine": self.engine, "message": self.message,

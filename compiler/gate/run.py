@@ -79,8 +79,8 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     cache.flush()
     if ws.whole and shard.whole:
         cache.prune()
-    return GateResult(tuple(sorted(findings, key=_order)), rules, units, fail_on, tuple(on_record), today, changes,
-                      None if shard.whole else (shard.index, shard.count), notes)
+    return GateResult(tuple(sorted(findings, key=Finding.sort_key)), rules, units, fail_on, tuple(on_record), today,
+                      changes, None if shard.whole else (shard.index, shard.count), notes)
 
 
 def _cluster_note(context: GateContext, env: str, today: date) -> str:
@@ -107,10 +107,6 @@ def _model_changes(base: Pins, pins: Pins) -> tuple[ModelChange, ...]:
     return tuple(ModelChange(env, system, pins[(env, system)].name,
                              base[(env, system)].version if (env, system) in base else None,
                              pins[(env, system)].version) for env, system in moved)
-
-
-def _order(f: Finding) -> tuple:
-    return (f.file, f.line, f.column, f.rule, f.env, f.resource, f.message)
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

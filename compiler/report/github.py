@@ -10,7 +10,7 @@ escaping): `%`, CR and LF in the message; also `:` and `,` in properties.
 from __future__ import annotations
 
 from ..gate.finding import Finding, GateResult
-from .text import context, location_key, summary_line, waived_note
+from .text import context, summary_line, waived_note
 
 
 def escape_data(value: str) -> str:
@@ -45,7 +45,7 @@ def _command(result: GateResult, finding: Finding) -> str:
 
 def render(result: GateResult) -> str:
     # Blocking findings first: GitHub shows a limited number of annotations per step.
-    findings = sorted(result.findings, key=lambda f: (not result.blocking(f), f.waived, location_key(f)))
+    findings = sorted(result.findings, key=lambda f: (not result.blocking(f), f.waived, f.sort_key()))
     lines = [_command(result, f) for f in findings]
     lines += [f"::notice title=mlgitops::{escape_data(note)}" for note in result.notes]
     lines.append(f"mlgitops: {summary_line(result)}")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 
-from ..gate.finding import GateResult
-from .text import location_key
+from ..gate.finding import Finding, GateResult
 
 
 def render(result: GateResult) -> str:
-    document: dict = {"findings": [f.to_json() for f in sorted(result.findings, key=location_key)],
+    document: dict = {"findings": [f.to_json() for f in sorted(result.findings, key=Finding.sort_key)],
                       "summary": result.summary()}
     if result.notes:
         document["notes"] = list(result.notes)

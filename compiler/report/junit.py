@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from ..gate.finding import Finding, GateResult
-from .text import context, location_key, one_line, where
+from .text import context, one_line, where
 
 # Characters XML 1.0 cannot carry, even escaped; a stray one would make the whole report unreadable.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -56,7 +56,7 @@ def render(result: GateResult) -> str:
         _element(notes, "system-out", "\n".join(result.notes))
         totals.update(tests=1)
     for env, system in units:
-        findings = sorted((f for f in result.findings if (f.env, f.system) == (env, system)), key=location_key)
+        findings = sorted((f for f in result.findings if (f.env, f.system) == (env, system)), key=Finding.sort_key)
         counts = _suite(root, result, env, system, findings)
         totals.update(counts)
     for key in ("tests", "failures", "errors", "skipped"):

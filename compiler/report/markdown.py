@@ -8,7 +8,7 @@ update its previous comment. Deterministic, and capped so a large run still fits
 from __future__ import annotations
 
 from ..gate.finding import Finding, GateResult, severity_rank
-from .text import location_key, plural
+from .text import plural
 
 MARKER = "<!-- mlgitops-report -->"
 MAX_ROWS = 100  # GitHub refuses comments over 65,536 characters
@@ -68,14 +68,14 @@ def render(result: GateResult) -> str:
     out += _table(["system", "env", "failOn", "result", "blocking", "warnings", "waived"], rows, numeric=3)
 
     open_findings = sorted((f for f in result.findings if not f.waived),
-                           key=lambda f: (not result.blocking(f), -severity_rank(f.severity), location_key(f)))
+                           key=lambda f: (not result.blocking(f), -severity_rank(f.severity), f.sort_key()))
     if open_findings:
         out += ["", "### Findings", ""]
         out += _table(["", "rule", "severity", "where", "system/env", "message"],
                       [[_mark(result, f), code(f.rule), f.severity, _where(f),
                         cell(f"{f.system}/{f.env}"), cell(f.message)] for f in open_findings])
 
-    waived = sorted((f for f in result.findings if f.waived), key=location_key)
+    waived = sorted((f for f in result.findings if f.waived), key=Finding.sort_key)
     if waived:
         out += ["", "### Waived findings", ""]
         out += _table(["rule", "severity", "where", "system/env", "reason"],

@@ -14,8 +14,7 @@ import re
 from urllib.parse import quote, unquote
 
 from .. import __version__
-from ..gate.finding import Finding, GateResult, Rule, Waiver
-from .text import location_key
+from ..gate.finding import FINDING_ORDER, Finding, GateResult, Rule, Waiver
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -32,7 +31,7 @@ def render(result: GateResult) -> str:
 
 
 def sarif_log(result: GateResult) -> dict:
-    findings = sorted(result.findings, key=location_key)
+    findings = sorted(result.findings, key=Finding.sort_key)
     rules = _rules(result, findings)
     index = {rule.id: i for i, rule in enumerate(rules)}
     run = {
@@ -111,14 +110,16 @@ def _context(system: str, env: str, resource: str) -> str:
 
 
 def result_order(sarif_result: dict) -> tuple:
-    """`text.location_key` of the finding behind a result, read back from the result (to order merged shards)."""
+    """`Finding.sort_key` of the finding behind a result, read back from the result (to order merged shards)."""
     props = sarif_result["properties"]
     physical = (sarif_result.get("locations") or [{}])[0].get("physicalLocation", {})
     region = physical.get("region", {})
     message = sarif_result["message"]["text"].removesuffix(_context(props["system"], props["env"], props["resource"]))
-    return (unquote(physical.get("artifactLocation", {}).get("uri", "")), region.get("startLine", 0),
-            region.get("startColumn", 0), sarif_result["ruleId"], props["env"], props["system"], props["resource"],
-            message, props["severity"], props["engine"], bool(sarif_result.get("suppressions")))
+    fields = {"file": unquote(physical.get("artifactLocation", {}).get("uri", "")),
+              "line": region.get("startLine", 0), "column": region.get("startColumn", 0),
+              "rule": sarif_result["ruleId"], "message": message, "waived": bool(sarif_result.get("suppressions")),
+              **{name: props[name] for name in ("env", "system", "resource", "severity", "engine")}}
+    return tuple(fields[name] for name in FINDING_ORDER)
 
 
 def _result(result: GateResult, finding: Finding, rule_index: int) -> dict:

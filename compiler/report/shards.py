@@ -14,10 +14,8 @@ import json
 from pathlib import Path
 
 from ..errors import Code, Diagnostic, Location, SpecError
+from ..gate.finding import FINDING_ORDER
 from .sarif import result_order
-
-FINDING_ORDER = ("file", "line", "column", "rule", "env", "system", "resource", "message", "severity", "engine",
-                 "waived")
 
 
 def _problem(where: str, message: str, line: int = 1, column: int = 1) -> SpecError:

@@ -2,18 +2,12 @@
 
     spec/recommender.yaml:41:7: MLG-SEC-004 [high] message (recommender/prod, apps/v1/Deployment/ns/name)
 
-Readable without colour. Also home of the canonical finding order and the one-line context every format shares.
+Readable without colour. Also home of the one-line context every format shares.
 """
 
 from __future__ import annotations
 
 from ..gate.finding import Finding, GateResult
-
-
-def location_key(finding: Finding) -> tuple:
-    """The canonical order: by place in the spec, then by what was found there (a total order: deterministic)."""
-    return (finding.file, finding.line, finding.column, finding.rule, finding.env, finding.system,
-            finding.resource, finding.message, finding.severity, finding.engine, finding.waived)
 
 
 def one_line(value: str) -> str:
@@ -51,7 +45,7 @@ def summary_line(result: GateResult) -> str:
 
 def render(result: GateResult) -> str:
     lines = []
-    for finding in sorted(result.findings, key=location_key):
+    for finding in sorted(result.findings, key=Finding.sort_key):
         line = (f"{where(finding)}: {finding.rule} [{finding.severity}] {one_line(finding.message)} "
                 f"({context(finding)})")
         if finding.waived:

@@ -179,6 +179,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
     """Compile specs into generated/<env>/<system>/."""
     from . import emit, mutex
     from .pins import LOCK_FILE, lock_text, write_lock
+    from .unitkey import UnitKey
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
@@ -193,7 +194,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         for unit in result.units:
             seconds = result.timings[(unit.env, unit.system)]
             how = "cached" if (unit.env, unit.system) in result.reused else f"{seconds:.2f}s"
-            console.info(f"  {unit.env}/{unit.system}: {plural(len(unit.objects), 'object')} ({how})")
+            console.info(f"  {UnitKey(unit.env, unit.system)}: {plural(len(unit.objects), 'object')} ({how})")
             for obj in unit.objects:
                 console.detail(f"    {obj['apiVersion']} {obj['kind']} {obj['metadata']['name']}")
         total = sum(len(u.objects) for u in result.units)

@@ -161,7 +161,7 @@ def test_offline_the_report_says_once_the_lock_was_not_verified_and_prod_blocks(
     assert [line for line in text.splitlines() if line.startswith("note:")] == [f"note: {report['notes'][0]}"]
     assert f"spec/recommender.yaml:{SPEC_MODEL_LINES['recommender']}:1: MLG-LOCK-001 [critical] the lock's pin of " \
            "model 'recsys-ranker' was not verified against the model registry (--offline was given), so the prod " \
-           "model-risk rules cannot trust its tags (recommender/prod)" in text
+           "model-risk rules cannot trust its tags (prod/recommender)" in text
 
 
 def test_offline_outside_prod_is_a_note_not_a_finding(repo: Path) -> None:

@@ -155,7 +155,7 @@ def test_validation_age_rule_passes_and_fails_on_the_registry_tags(tmp_path: Pat
     assert fresh.exit_code == 0, fresh.stdout  # validated 2026-11-15, maxAgeDays 90
     stale = run_cli(root, "check", "--today", "2027-03-01", "spec/fraud-scorer.yaml", env=registry)
     assert stale.exit_code == 1
-    assert "MLG-MRM-002" in stale.stdout and "(fraud-scorer/prod)" in stale.stdout
+    assert "MLG-MRM-002" in stale.stdout and "(prod/fraud-scorer)" in stale.stdout
 
 
 def test_pr_summary_shows_model_version_changes_against_the_committed_lock(tmp_path: Path,

@@ -88,25 +88,25 @@ def test_every_format_is_deterministic_and_independent_of_input_order(name):
 def test_text_is_one_line_per_finding_by_place_then_a_summary():
     assert text.render(RESULT) == (
         "spec/fraud-scorer.yaml:30:3: CKV_K8S_21 [medium] 50% of pods: a|b, c next line <x> "
-        f"(fraud-scorer/dev, {SERVICE})\n"
+        f"(dev/fraud-scorer, {SERVICE})\n"
         "spec/fraud-scorer.yaml:60:5: MLG-WAIVER-003 [info] waiver for MLG-GPU-001 matches no finding "
-        "(fraud-scorer/prod)\n"
+        "(prod/fraud-scorer)\n"
         "spec/recommender.yaml:12:5: MLG-REL-002 [medium] serving.replicas.min is 1; prod needs >= 2 "
-        "(recommender/prod)\n"
-        f"spec/recommender.yaml:41:7: MLG-SEC-004 [high] image tag `latest` is mutable (recommender/dev, {DEPLOYMENT})"
+        "(prod/recommender)\n"
+        f"spec/recommender.yaml:41:7: MLG-SEC-004 [high] image tag `latest` is mutable (dev/recommender, {DEPLOYMENT})"
         " (waived: legacy image until the v2 rollout)\n"
-        f"spec/recommender.yaml:41:7: MLG-SEC-004 [high] image tag `latest` is mutable (recommender/prod, {DEPLOYMENT})"
+        f"spec/recommender.yaml:41:7: MLG-SEC-004 [high] image tag `latest` is mutable (prod/recommender, {DEPLOYMENT})"
         "\n"
-        "5 findings (2 errors, 2 warnings, 1 waived) in 4 system/env units: gate failed\n")
+        "5 findings (2 errors, 2 warnings, 1 waived) in 4 env/system units: gate failed\n")
 
 
 def test_text_without_findings_passes():
-    assert text.render(CLEAN) == "0 findings (0 errors, 0 warnings, 0 waived) in 1 system/env unit: gate passed\n"
+    assert text.render(CLEAN) == "0 findings (0 errors, 0 warnings, 0 waived) in 1 env/system unit: gate passed\n"
 
 
 def test_text_waived_without_reason():
     line = text.render(gate_result(findings=[replace(WAIVED, waiver_reason=None)])).splitlines()[0]
-    assert line.endswith(f"(recommender/dev, {DEPLOYMENT}) (waived)")
+    assert line.endswith(f"(dev/recommender, {DEPLOYMENT}) (waived)")
 
 
 # --- json ---------------------------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def test_sarif_results_point_at_the_spec_line():
         ("MLG-SEC-004", "dev", "warning"), ("MLG-SEC-004", "prod", "error")]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
     prod = results[4]
-    assert prod["message"] == {"text": f"image tag `latest` is mutable (recommender/prod, {DEPLOYMENT})"}
+    assert prod["message"] == {"text": f"image tag `latest` is mutable (prod/recommender, {DEPLOYMENT})"}
     assert prod["locations"] == [{
         "physicalLocation": {"artifactLocation": {"uri": "spec/recommender.yaml", "uriBaseId": "%SRCROOT%"},
                              "region": {"startLine": 41, "startColumn": 7}},
@@ -286,7 +286,7 @@ def test_junit_is_one_suite_per_unit_with_failures_and_skips():
     failure = cases[1].find("failure")
     assert (failure.get("type"), failure.get("message")) == ("MLG-SEC-004", "image tag `latest` is mutable")
     assert failure.text == (f"MLG-SEC-004 [high] image tag `latest` is mutable\n"
-                            f"at spec/recommender.yaml:41:7 (recommender/prod, {DEPLOYMENT})\n"
+                            f"at spec/recommender.yaml:41:7 (prod/recommender, {DEPLOYMENT})\n"
                             "To fix: Pin `image:` to `@sha256:...`.")
     skipped = suites[1].find("testcase/skipped")
     assert skipped.get("message") == "waived: legacy image until the v2 rollout"
@@ -315,16 +315,16 @@ def test_junit_clean_unit_passes_and_awkward_text_stays_well_formed():
 def test_github_annotations_blocking_first_then_summary():
     assert github.render(RESULT).splitlines() == [
         "::error file=spec/recommender.yaml,line=12,col=5,title=MLG-REL-002::[medium] serving.replicas.min is 1; "
-        "prod needs >= 2 (recommender/prod)",
+        "prod needs >= 2 (prod/recommender)",
         "::error file=spec/recommender.yaml,line=41,col=7,title=MLG-SEC-004::[high] image tag `latest` is mutable "
-        f"(recommender/prod, {DEPLOYMENT})",
+        f"(prod/recommender, {DEPLOYMENT})",
         "::warning file=spec/fraud-scorer.yaml,line=30,col=3,title=CKV_K8S_21::[medium] 50%25 of pods: a|b, "
-        f"c%0Anext line <x> (fraud-scorer/dev, {SERVICE})",
+        f"c%0Anext line <x> (dev/fraud-scorer, {SERVICE})",
         "::notice file=spec/fraud-scorer.yaml,line=60,col=5,title=MLG-WAIVER-003::[info] waiver for MLG-GPU-001 "
-        "matches no finding (fraud-scorer/prod)",
+        "matches no finding (prod/fraud-scorer)",
         "::notice file=spec/recommender.yaml,line=41,col=7,title=MLG-SEC-004 (waived)::[high] image tag `latest` "
-        f"is mutable (recommender/dev, {DEPLOYMENT}) (waived: legacy image until the v2 rollout)",
-        "mlgitops: 5 findings (2 errors, 2 warnings, 1 waived) in 4 system/env units: gate failed",
+        f"is mutable (dev/recommender, {DEPLOYMENT}) (waived: legacy image until the v2 rollout)",
+        "mlgitops: 5 findings (2 errors, 2 warnings, 1 waived) in 4 env/system units: gate failed",
     ]
 
 
@@ -335,12 +335,12 @@ def test_github_escaping_follows_the_actions_toolkit():
     odd = replace(BLOCKING_HIGH, file="spec/a,b:c.yaml", rule="R:1,2", message="line1\r\nline2 100%")
     assert github.render(gate_result(findings=[odd])).splitlines()[0] == (
         "::error file=spec/a%2Cb%3Ac.yaml,line=41,col=7,title=R%3A1%2C2::[high] line1%0D%0Aline2 100%25 "
-        f"(recommender/prod, {DEPLOYMENT})")
+        f"(prod/recommender, {DEPLOYMENT})")
 
 
 def test_github_clean_run_is_only_the_summary():
     assert github.render(CLEAN) == (
-        "mlgitops: 0 findings (0 errors, 0 warnings, 0 waived) in 1 system/env unit: gate passed\n")
+        "mlgitops: 0 findings (0 errors, 0 warnings, 0 waived) in 1 env/system unit: gate passed\n")
 
 
 # --- markdown -----------------------------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_markdown_pr_comment():
         "<!-- mlgitops-report -->",
         "## mlgitops policy gate: ❌ **failed**",
         "",
-        "2 blocking findings · 2 warnings · 1 waived — 4 system/env units checked, 1 failing.",
+        "2 blocking findings · 2 warnings · 1 waived — 4 env/system units checked, 1 failing.",
         "",
         "| system | env | failOn | result | blocking | warnings | waived |",
         "|---|---|---|---|--:|--:|--:|",
@@ -361,21 +361,21 @@ def test_markdown_pr_comment():
         "",
         "### Findings",
         "",
-        "|  | rule | severity | where | system/env | message |",
+        "|  | rule | severity | where | env/system | message |",
         "|---|---|---|---|---|---|",
-        "| ❌ | `MLG-SEC-004` | high | `spec/recommender.yaml:41` | recommender/prod | image tag `latest` is mutable |",
-        "| ❌ | `MLG-REL-002` | medium | `spec/recommender.yaml:12` | recommender/prod | "
+        "| ❌ | `MLG-SEC-004` | high | `spec/recommender.yaml:41` | prod/recommender | image tag `latest` is mutable |",
+        "| ❌ | `MLG-REL-002` | medium | `spec/recommender.yaml:12` | prod/recommender | "
         "serving.replicas.min is 1; prod needs >= 2 |",
-        "| ⚠️ | `CKV_K8S_21` | medium | `spec/fraud-scorer.yaml:30` | fraud-scorer/dev | "
+        "| ⚠️ | `CKV_K8S_21` | medium | `spec/fraud-scorer.yaml:30` | dev/fraud-scorer | "
         "50% of pods: a\\|b, c<br>next line &lt;x> |",
-        "| ℹ️ | `MLG-WAIVER-003` | info | `spec/fraud-scorer.yaml:60` | fraud-scorer/prod | "
+        "| ℹ️ | `MLG-WAIVER-003` | info | `spec/fraud-scorer.yaml:60` | prod/fraud-scorer | "
         "waiver for MLG-GPU-001 matches no finding |",
         "",
         "### Waived findings",
         "",
-        "| rule | severity | where | system/env | reason |",
+        "| rule | severity | where | env/system | reason |",
         "|---|---|---|---|---|",
-        "| `MLG-SEC-004` | high | `spec/recommender.yaml:41` | recommender/dev | legacy image until the v2 rollout |",
+        "| `MLG-SEC-004` | high | `spec/recommender.yaml:41` | dev/recommender | legacy image until the v2 rollout |",
         "",
         "### Waivers expiring within 30 days",
         "",
@@ -388,7 +388,7 @@ def test_markdown_pr_comment():
 def test_markdown_clean_run_and_cell_escaping():
     assert markdown.render(CLEAN) == (
         "<!-- mlgitops-report -->\n## mlgitops policy gate: ✅ **passed**\n\n"
-        "0 blocking findings · 0 warnings · 0 waived — 1 system/env unit checked, 0 failing.\n\n"
+        "0 blocking findings · 0 warnings · 0 waived — 1 env/system unit checked, 0 failing.\n\n"
         "| system | env | failOn | result | blocking | warnings | waived |\n|---|---|---|---|--:|--:|--:|\n"
         "| recommender | prod | medium | ✅ pass | 0 | 0 | 0 |\n")
     assert markdown.cell("a|b\nc & <d>") == "a\\|b<br>c &amp; &lt;d>"
@@ -421,7 +421,7 @@ def test_every_format_says_each_note_once(name):
 def test_notes_in_each_format_where_its_readers_look(sarif_validator):
     noted = replace(CLEAN, notes=(NOTE,))
     assert text.render(noted).splitlines() == [
-        f"note: {NOTE}", "0 findings (0 errors, 0 warnings, 0 waived) in 1 system/env unit: gate passed"]
+        f"note: {NOTE}", "0 findings (0 errors, 0 warnings, 0 waived) in 1 env/system unit: gate passed"]
     assert json.loads(json_report.render(noted))["notes"] == [NOTE]
     log = json.loads(sarif.render(noted))
     assert log["runs"][0]["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": [

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..unitkey import UnitKey
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 # The canonical order of findings: by place in the spec, then by what was found there. A total order, so every
@@ -76,6 +78,10 @@ class Finding:
     waived: bool = False
     waiver_reason: str | None = None
 
+    @property
+    def unit(self) -> UnitKey:
+        return UnitKey(self.env, self.system)
+
     def sort_key(self) -> tuple:
         return tuple(getattr(self, name) for name in FINDING_ORDER)
 
@@ -91,7 +97,7 @@ class GateResult:
 
     findings: tuple[Finding, ...]
     rules: dict[str, Rule]
-    units: tuple[tuple[str, str], ...]  # (env, system) pairs that were checked
+    units: tuple[UnitKey, ...]  # the units that were checked
     fail_on: dict[str, str]  # env → the environment's policy.failOn
     waivers: tuple[Waiver, ...] = ()
     today: date = field(default_factory=date.today)

@@ -23,6 +23,7 @@ from ..errors import Code, Diagnostic, Location, SpecError
 from ..parallel import run_all
 from ..pins import base_lock, pin_changes
 from ..shard import WHOLE, Shard
+from ..unitkey import UnitKey
 from ..verify import verify_lock
 from . import checkov, cluster, crd_rules, lock_rules, tenancy, waivers
 from .finding import Finding, GateResult, ModelChange, Rule
@@ -73,7 +74,7 @@ def run_gate(ws: Workspace, opa_url: str | None = None, today: date | None = Non
     findings += lock_rules.unverified_findings(systems, verification)  # after the waivers: none covers it
     findings += tenancy.judge(prepared.tenancy, systems, prepared.systems, today)  # after waivers: never waived
     notes = (() if prepared.tenancy else (tenancy.SINGLE_TENANT,)) + verification.notes + cluster_notes
-    units = tuple(sorted((s.env, s.name) for s in systems))
+    units = tuple(sorted(UnitKey(s.env, s.name) for s in systems))
     fail_on = {env: doc.spec.policy.fail_on.value for env, doc in prepared.environments.items()}
     changes = _model_changes(base_lock(ws.root, base or "HEAD", cache, required=base is not None), pins)
     cache.flush()

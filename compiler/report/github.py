@@ -1,6 +1,6 @@
 """GitHub Actions report: workflow commands that annotate the pull request at the spec line, then a summary line.
 
-    ::error file=spec/recommender.yaml,line=41,col=7,title=MLG-SEC-004::[high] message (recommender/prod, ...)
+    ::error file=spec/recommender.yaml,line=41,col=7,title=MLG-SEC-004::[high] message (prod/recommender, ...)
 
 `error` for a finding that blocks the gate, `warning` for one below the environment's `failOn`, `notice` for an
 info finding or a waived one. Values are escaped as the Actions toolkit does (`@actions/core` `toCommandValue`

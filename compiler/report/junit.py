@@ -47,7 +47,7 @@ def _details(result: GateResult, finding: Finding) -> str:
 
 
 def render(result: GateResult) -> str:
-    units = sorted(set(result.units) | {(f.env, f.system) for f in result.findings})
+    units = sorted(set(result.units) | {f.unit for f in result.findings})
     root = _element(None, "testsuites", name="mlgitops")
     totals = Counter()
     if result.notes:  # the run's notes, once: reporters show a suite's system-out
@@ -56,7 +56,7 @@ def render(result: GateResult) -> str:
         _element(notes, "system-out", "\n".join(result.notes))
         totals.update(tests=1)
     for env, system in units:
-        findings = sorted((f for f in result.findings if (f.env, f.system) == (env, system)), key=Finding.sort_key)
+        findings = sorted((f for f in result.findings if f.unit == (env, system)), key=Finding.sort_key)
         counts = _suite(root, result, env, system, findings)
         totals.update(counts)
     for key in ("tests", "failures", "errors", "skipped"):

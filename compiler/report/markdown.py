@@ -49,17 +49,17 @@ def _where(finding: Finding) -> str:
 def render(result: GateResult) -> str:
     counts = result.summary()
     failed = result.failed()
-    units = sorted(set(result.units) | {(f.env, f.system) for f in result.findings}, key=lambda u: (u[1], u[0]))
+    units = sorted(set(result.units) | {f.unit for f in result.findings}, key=lambda u: (u[1], u[0]))
     failing = sum(result.failed(env, system) for env, system in units)
     verdict = "❌ **failed**" if failed else "✅ **passed**"
     out = [MARKER, f"## mlgitops policy gate: {verdict}", "",
            f"{plural(counts['errors'], 'blocking finding')} · {plural(counts['warnings'], 'warning')} · "
-           f"{counts['waived']} waived — {plural(len(units), 'system/env unit')} checked, {failing} failing.", ""]
+           f"{counts['waived']} waived — {plural(len(units), 'env/system unit')} checked, {failing} failing.", ""]
     out += [line for note in result.notes for line in (f"> **Note:** {cell(note)}", "")]
 
     rows = []
     for env, system in units:
-        mine = [f for f in result.findings if (f.env, f.system) == (env, system)]
+        mine = [f for f in result.findings if f.unit == (env, system)]
         errors = sum(result.blocking(f) for f in mine)
         waived = sum(f.waived for f in mine)
         status = "❌ fail" if errors else "✅ pass"
@@ -71,15 +71,15 @@ def render(result: GateResult) -> str:
                            key=lambda f: (not result.blocking(f), -severity_rank(f.severity), f.sort_key()))
     if open_findings:
         out += ["", "### Findings", ""]
-        out += _table(["", "rule", "severity", "where", "system/env", "message"],
+        out += _table(["", "rule", "severity", "where", "env/system", "message"],
                       [[_mark(result, f), code(f.rule), f.severity, _where(f),
-                        cell(f"{f.system}/{f.env}"), cell(f.message)] for f in open_findings])
+                        cell(str(f.unit)), cell(f.message)] for f in open_findings])
 
     waived = sorted((f for f in result.findings if f.waived), key=Finding.sort_key)
     if waived:
         out += ["", "### Waived findings", ""]
-        out += _table(["rule", "severity", "where", "system/env", "reason"],
-                      [[code(f.rule), f.severity, _where(f), cell(f"{f.system}/{f.env}"),
+        out += _table(["rule", "severity", "where", "env/system", "reason"],
+                      [[code(f.rule), f.severity, _where(f), cell(str(f.unit)),
                         cell(f.waiver_reason or "—")] for f in waived])
 
     if result.model_changes:

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 
 from .. import __version__
 from ..gate.finding import FINDING_ORDER, Finding, GateResult, Rule, Waiver
+from ..unitkey import UnitKey
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -106,7 +107,8 @@ def fingerprint(finding: Finding) -> str:
 
 def _context(system: str, env: str, resource: str) -> str:
     """What a result's message adds to the finding's: where it was found."""
-    return f" ({system}/{env}, {resource})" if resource else f" ({system}/{env})"
+    unit = UnitKey(env, system)
+    return f" ({unit}, {resource})" if resource else f" ({unit})"
 
 
 def result_order(sarif_result: dict) -> tuple:

@@ -1,6 +1,6 @@
 """Plain-text report, ruff-like: one line per finding, sorted by place, then a summary line.
 
-    spec/recommender.yaml:41:7: MLG-SEC-004 [high] message (recommender/prod, apps/v1/Deployment/ns/name)
+    spec/recommender.yaml:41:7: MLG-SEC-004 [high] message (prod/recommender, apps/v1/Deployment/ns/name)
 
 Readable without colour. Also home of the one-line context every format shares.
 """
@@ -22,9 +22,8 @@ def where(finding: Finding) -> str:
 
 
 def context(finding: Finding) -> str:
-    """`system/env` and, for a rendered object, its resource id."""
-    unit = f"{finding.system}/{finding.env}"
-    return f"{unit}, {finding.resource}" if finding.resource else unit
+    """The unit (`env/system`) and, for a rendered object, its resource id."""
+    return f"{finding.unit}, {finding.resource}" if finding.resource else str(finding.unit)
 
 
 def waived_note(finding: Finding) -> str:
@@ -38,7 +37,7 @@ def plural(count: int, noun: str) -> str:
 def summary_line(result: GateResult) -> str:
     counts = result.summary()
     verdict = "gate failed" if result.failed() else "gate passed"
-    units = plural(len(result.units), "system/env unit")
+    units = plural(len(result.units), "env/system unit")
     return (f"{plural(len(result.findings), 'finding')} ({plural(counts['errors'], 'error')}, "
             f"{plural(counts['warnings'], 'warning')}, {counts['waived']} waived) in {units}: {verdict}")
 

@@ -35,11 +35,11 @@ from .cache import Cache, open_cache
 from .driver import ARGOCD_DIR, SPEC_SUFFIXES, Result, Workspace, compile_all
 from .emit import Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
+from .labels import SPEC_HASH_ANNOTATION
 from .pins import LOCK_FILE, PinChange, Pins, pin_changes, read_lock, write_lock
 from .yamltext import dump_yaml
 
 GENERATED = "generated"
-SPEC_HASH = "mlgitops.io/spec-hash"
 CONTEXT_LINES = 2
 GIT_TIMEOUT_SECONDS = 120
 # GitHub refuses comments over 65,536 characters; past this, sections are listed without their diff bodies.
@@ -379,7 +379,7 @@ def render_text(result: DiffResult, *, verbose: bool = False) -> str:
             if obj.diff:
                 lines += obj.diff.rstrip("\n").splitlines()
         if section.hash_only:
-            lines.append(f"  = {_plural(section.hash_only, _other(section))} changed only in {SPEC_HASH}")
+            lines.append(f"  = {_plural(section.hash_only, _other(section))} changed only in {SPEC_HASH_ANNOTATION}")
             if verbose:
                 lines += [f"    = {o.kind} {o.name}  ({o.path})" for o in section.objects if o.hash_only]
         lines.append("")
@@ -434,7 +434,7 @@ def _markdown_section(section: SectionDiff, with_diffs: bool, base: str) -> str:
     for obj in section.shown:
         parts.append(f"- `{obj.marker}` {obj.kind} `{obj.name}` — `{GENERATED}/{obj.path}`")
     if section.hash_only:
-        parts.append(f"- {_plural(section.hash_only, _other(section))} changed only in `{SPEC_HASH}`")
+        parts.append(f"- {_plural(section.hash_only, _other(section))} changed only in `{SPEC_HASH_ANNOTATION}`")
     diffs = "".join(o.diff for o in section.shown if o.diff)
     if diffs and with_diffs:
         fence = _fence(diffs)

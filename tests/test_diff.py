@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diff import SPEC_HASH, DiffResult, diff_against, render_markdown, render_text
+from compiler.diff import DiffResult, diff_against, render_markdown, render_text
 from compiler.errors import Code, SpecError
+from compiler.labels import SPEC_HASH_ANNOTATION as SPEC_HASH
 from compiler.pins import read_lock, write_lock
 from conftest import copy_examples, edit, tree
 

@@ -31,10 +31,10 @@ from ..driver import ARGOCD_DIR
 from ..errors import Code, Diagnostic, Location, SpecError
 from ..gate.finding import Finding, GateResult, Rule
 from ..gate.unit import object_location
+from ..labels import PART_OF_LABEL, SYNC_WAVE
 from ..merge import EnvironmentDoc, MergedSystem
 from .client import Connection, get_json, request
 
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # gitops-engine pkg/sync/sync_tasks.go kindOrder (after Helm's kind_sorter); other kinds come after these.
 KIND_ORDER = ("Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
               "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
@@ -178,7 +178,7 @@ def verify(connection: Connection, environment: EnvironmentDoc, systems: list[Me
 
     def finding(rule: str, manifest: Manifest, message: str) -> None:
         system_name = manifest.directory if manifest.directory != ARGOCD_DIR else \
-            manifest.obj["metadata"].get("labels", {}).get("app.kubernetes.io/part-of", ARGOCD_DIR)
+            manifest.obj["metadata"].get("labels", {}).get(PART_OF_LABEL, ARGOCD_DIR)
         where = object_location(manifest.obj, by_name.get(system_name), environment,
                                 manifest.directory == ARGOCD_DIR)
         if manifest.directory == ARGOCD_DIR and rule == NO_NAMESPACE:

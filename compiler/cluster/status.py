@@ -19,15 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Code, Diagnostic, Location, SpecError
+from ..labels import COMPONENT_LABEL, MODEL_VERSION_ANNOTATION, PART_OF_LABEL
 from ..load import load
 from ..resolve import ResolvedModel
 from .client import Answer, Connection, request
 
 FOUND, NOT_DEPLOYED, NOT_SERVED = "found", "not deployed", "API not served"
 NOT_RECONCILED = "not reconciled"  # the object exists, but no controller has written its status yet
-MODEL_VERSION = "mlgitops.io/model-version"
-COMPONENT = "app.kubernetes.io/component"
-PART_OF = "app.kubernetes.io/part-of"
 SERVING_KINDS = ("InferenceService", "Deployment")
 TRAINING_KINDS = {"training": ("CronJob", "Job", "TrainJob", "PyTorchJob"), "pipeline": ("CronWorkflow",)}
 
@@ -112,14 +110,15 @@ def read_targets(root: Path, generated: Path, env: str) -> list[Targets]:
     if not directory.is_dir():
         raise SpecError([Diagnostic(Code.NO_INPUT, Location(_shown(directory, root)),
                                     f"no generated output for {env!r}; run `mlgitops compile --env {env}` first")])
-    applications = {_labels(o).get(PART_OF): _target(o) for o in _objects(directory / "_argocd", root)
-                    if o.get("kind") == "Application" and _labels(o).get(PART_OF)}
+    applications = {_labels(o).get(PART_OF_LABEL): _target(o) for o in _objects(directory / "_argocd", root)
+                    if o.get("kind") == "Application" and _labels(o).get(PART_OF_LABEL)}
     systems = []
     for system_dir in sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("_")):
         objects = _objects(system_dir, root)
         serving = [_target(o) for o in objects
-                   if o.get("kind") in SERVING_KINDS and _labels(o).get(COMPONENT) == "serving"]
-        training = [_target(o) for o in objects if o.get("kind") in TRAINING_KINDS.get(_labels(o).get(COMPONENT), ())]
+                   if o.get("kind") in SERVING_KINDS and _labels(o).get(COMPONENT_LABEL) == "serving"]
+        training = [_target(o) for o in objects
+                    if o.get("kind") in TRAINING_KINDS.get(_labels(o).get(COMPONENT_LABEL), ())]
         systems.append(Targets(system_dir.name, applications.get(system_dir.name), min(serving, default=None, key=str),
                                tuple(sorted(training, key=str))))
     return systems
@@ -168,9 +167,9 @@ def _served_version(live: Live) -> str:
     body = live.body
     if live.target.kind == "Deployment":
         template = ((body.get("spec") or {}).get("template") or {}).get("metadata") or {}
-        if MODEL_VERSION in (template.get("annotations") or {}):
-            return str(template["annotations"][MODEL_VERSION])
-    return str((body["metadata"].get("annotations") or {}).get(MODEL_VERSION, ""))
+        if MODEL_VERSION_ANNOTATION in (template.get("annotations") or {}):
+            return str(template["annotations"][MODEL_VERSION_ANNOTATION])
+    return str((body["metadata"].get("annotations") or {}).get(MODEL_VERSION_ANNOTATION, ""))
 
 
 def _serving(live: Live | None) -> tuple[str, str, str]:

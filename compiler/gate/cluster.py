@@ -27,6 +27,7 @@ import yaml
 from cel.stdlib import add_stdlib_to_context
 from kubernetes.utils import parse_quantity
 
+from ..labels import PRIORITY_LABEL, QUEUE_LABEL
 from ..load import FieldPath
 from ..merge import MergedSystem
 from ..model.cluster import ClusterSnapshot, NodePool, ResourceSlice
@@ -80,7 +81,6 @@ KNATIVE_FLAGS = {"nodeSelector": "kubernetes.podspec-nodeselector", "tolerations
                  "topologySpreadConstraints": "kubernetes.podspec-topologyspreadconstraints",
                  "securityContext": "kubernetes.podspec-securitycontext"}
 GPU_RESOURCE, MIG_PREFIX, PRODUCT_LABEL = "nvidia.com/gpu", "nvidia.com/mig-", "nvidia.com/gpu.product"
-QUEUE_LABEL, WORKLOAD_PRIORITY_LABEL = "kueue.x-k8s.io/queue-name", "kueue.x-k8s.io/priority-class"
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def _prerequisites(obj: dict[str, Any], snapshot: ClusterSnapshot) -> Iterator[C
         if name and name not in snapshot.priority_classes:
             yield ClusterFinding(MISSING, obj, ("priority",), f"{pods.what}: PriorityClass {name} does not exist; "
                                  f"the cluster has {', '.join(sorted(snapshot.priority_classes)) or 'none'}")
-    wanted = obj["metadata"].get("labels", {}).get(WORKLOAD_PRIORITY_LABEL)
+    wanted = obj["metadata"].get("labels", {}).get(PRIORITY_LABEL)
     classes = snapshot.kueue.workload_priority_classes if snapshot.kueue else {}
     if wanted and wanted not in classes:
         yield ClusterFinding(MISSING, obj, ("priority",), f"{_named(obj)}: Kueue "

@@ -19,11 +19,10 @@ import json
 from datetime import date
 from typing import Any
 
+from ..labels import COMPONENT_LABEL
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.environment import tier_of
 from ..resolve import ResolvedModel
-
-COMPONENT_LABEL = "app.kubernetes.io/component"
 
 
 def _plain(value: Any) -> Any:

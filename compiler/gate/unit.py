@@ -27,12 +27,13 @@ from ..cluster.snapshot import CLUSTERS_DIR, read_snapshot, snapshot_path
 from ..driver import ARGOCD_DIR, Job, Rendered, rendered
 from ..emit import Unit, layout
 from ..errors import Location
+from ..labels import COMPONENT_LABEL, PART_OF_LABEL
 from ..load import FieldPath, parse_dotted
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.cluster import ClusterSnapshot
 from . import checkov, cluster, crd_rules
 from .finding import Finding, Rule
-from .inputs import COMPONENT_LABEL, environment_input, manifest_input, spec_input
+from .inputs import environment_input, manifest_input, spec_input
 from .policies import load_library
 from .rego import Violation, make_engine
 
@@ -187,7 +188,7 @@ def _system_of(unit: Unit, obj: dict) -> str:
     """Argo CD objects belong to the system they deploy (`part-of`), projects to the environment's Argo CD."""
     if unit.system != ARGOCD_DIR:
         return unit.system
-    return obj["metadata"].get("labels", {}).get("app.kubernetes.io/part-of", ARGOCD_DIR)
+    return obj["metadata"].get("labels", {}).get(PART_OF_LABEL, ARGOCD_DIR)
 
 
 def _resource(obj: dict) -> str:

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import Code
+from ..labels import NAME_LABEL
 from .base import CodedValueError, RuleError, SpecModel
 from .units import DnsLabel, DnsSubdomain
 
@@ -176,7 +177,7 @@ class Prometheus(SpecModel):
     selector_labels: LabelMap = {}
     """Labels the Prometheus resource's monitor and rule selectors require (kube-prometheus-stack: `release:
     <its Helm release>`), put on every PodMonitor, ServiceMonitor and PrometheusRule."""
-    pod_selector: LabelMap = {"app.kubernetes.io/name": "prometheus"}
+    pod_selector: LabelMap = {NAME_LABEL: "prometheus"}
     """Labels of the Prometheus pods, the only pods of the monitoring namespace allowed to scrape."""
 
 

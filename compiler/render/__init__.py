@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..labels import SYNC_WAVE
 from ..merge import MergedSystem
 from ..resolve import ResolvedModel
 
@@ -31,7 +32,6 @@ from .serving import ServingChart  # noqa: E402
 from .tenancy import TenancyChart  # noqa: E402
 from .training import QueuesChart, TrainingChart, uses_queues  # noqa: E402
 
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # (a KEDA TriggerAuthentication too: the ScaledObject that refers to it reads the lag from the first sync on)
 BEFORE_WORKLOADS = {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "TriggerAuthentication"}
 # The charts in the order their objects are emitted, each with the Argo CD sync wave of its objects (the namespace

@@ -49,6 +49,7 @@ from typing import Any
 import cdk8s
 
 from ..driver import argocd_order
+from ..labels import ENV_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SOURCE_ANNOTATION, SYNC_WAVE, TEAM_LABEL
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.environment import SyncWindow
 from .context import MANAGED_BY
@@ -57,7 +58,6 @@ from .custom import custom_resource
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"  # the cluster Argo CD itself runs in
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 
 # (API group, kind) of every namespaced object mlgitops renders or is specified to render (ARCHITECTURE.md).
 NAMESPACED_KINDS = (
@@ -115,7 +115,7 @@ def render_projects(environment: EnvironmentDoc, systems: list[MergedSystem]) ->
         raise ValueError(f"systems merged for {stray} passed to the Argo CD chart of {environment.name!r}")
     env, argocd = environment.name, environment.spec.argocd
     chart = _chart(environment)
-    env_source = {"mlgitops.io/source": environment.document.file}
+    env_source = {SOURCE_ANNOTATION: environment.document.file}
     systems = sorted(systems, key=lambda s: s.name)
     for team in sorted({s.spec.metadata.team for s in systems}):
         _project(chart, environment, team, [s for s in systems if s.spec.metadata.team == team], env_source)
@@ -150,7 +150,7 @@ def render_application(environment: EnvironmentDoc, system: MergedSystem, autosc
 def _chart(environment: EnvironmentDoc) -> cdk8s.Chart:
     return cdk8s.Chart(cdk8s.App(), "argocd", namespace=environment.spec.argocd.namespace,
                        disable_resource_name_hashes=True,
-                       labels={"app.kubernetes.io/managed-by": MANAGED_BY, "mlgitops.io/env": environment.name})
+                       labels={MANAGED_BY_LABEL: MANAGED_BY, ENV_LABEL: environment.name})
 
 
 def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems: Iterable[MergedSystem],
@@ -166,7 +166,7 @@ def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems
         "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": ns} for ns in namespaces],
         "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in NAMESPACED_KINDS],
         **_sync_windows(environment),
-    }}, labels={"mlgitops.io/team": team},
+    }}, labels={TEAM_LABEL: team},
         # Before the Applications: Argo CD refuses an Application whose project does not exist yet.
         annotations={**env_source, SYNC_WAVE: "-1"})
 
@@ -187,8 +187,8 @@ def _application(chart: cdk8s.Chart, environment: EnvironmentDoc, system: Merged
         body["syncPolicy"]["syncOptions"].append("RespectIgnoreDifferences=true")
     obj = custom_resource(chart, f"app-{system.name}", API_VERSION, "Application", f"{env}-{system.name}",
                           {"spec": body},
-                          labels={"app.kubernetes.io/part-of": system.name, "mlgitops.io/team": team},
-                          annotations={"mlgitops.io/source": system.spec_file, SYNC_WAVE: "0"})
+                          labels={PART_OF_LABEL: system.name, TEAM_LABEL: team},
+                          annotations={SOURCE_ANNOTATION: system.spec_file, SYNC_WAVE: "0"})
     if spec.argocd.auto_sync:
         obj.metadata.add_finalizers(CASCADE_FINALIZER)
 

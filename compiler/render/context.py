@@ -6,6 +6,21 @@ from dataclasses import dataclass
 
 import cdk8s
 
+from ..labels import (
+    COMPONENT_LABEL,
+    ENV_LABEL,
+    MANAGED_BY_LABEL,
+    MODEL_ALIAS_ANNOTATION,
+    MODEL_NAME_ANNOTATION,
+    MODEL_RUN_ID_ANNOTATION,
+    MODEL_URI_ANNOTATION,
+    MODEL_VERSION_ANNOTATION,
+    NAME_LABEL,
+    PART_OF_LABEL,
+    SOURCE_ANNOTATION,
+    SPEC_HASH_ANNOTATION,
+    TEAM_LABEL,
+)
 from ..merge import MergedSystem
 from ..model.mlsystem import Runtime
 from ..model.names import WORKLOAD_SUFFIX
@@ -45,10 +60,10 @@ class RenderContext:
         """Labels on every object of the system (chart-wide)."""
         meta = self.system.spec.metadata
         return {**meta.labels,
-                "app.kubernetes.io/part-of": self.name,
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                "mlgitops.io/team": meta.team,
-                "mlgitops.io/env": self.system.env}
+                PART_OF_LABEL: self.name,
+                MANAGED_BY_LABEL: MANAGED_BY,
+                TEAM_LABEL: meta.team,
+                ENV_LABEL: self.system.env}
 
     def workload(self, component: str) -> str:
         """Name of a component's workload, its ServiceAccount and its pods' `app.kubernetes.io/name`."""
@@ -59,11 +74,11 @@ class RenderContext:
         return tuple(s.name for s in self.system.spec.secrets if component in s.used_by)
 
     def workload_labels(self, workload: str, component: str) -> dict[str, str]:
-        return {"app.kubernetes.io/name": workload, "app.kubernetes.io/component": component}
+        return {NAME_LABEL: workload, COMPONENT_LABEL: component}
 
     def selector(self, workload: str) -> dict[str, str]:
         """Pod selector of a workload: stable across spec changes (selectors are immutable)."""
-        return {"app.kubernetes.io/name": workload, "app.kubernetes.io/part-of": self.name}
+        return {NAME_LABEL: workload, PART_OF_LABEL: self.name}
 
     def serving_selector(self) -> dict[str, str]:
         """The serving pods: KServe labels its predictor pods itself; a Deployment's carry our selector."""
@@ -72,19 +87,19 @@ class RenderContext:
         return self.selector(self.workload("serving"))
 
     def annotations(self) -> dict[str, str]:
-        return {"mlgitops.io/source": self.system.spec_file, "mlgitops.io/spec-hash": self.system.spec_hash}
+        return {SOURCE_ANNOTATION: self.system.spec_file, SPEC_HASH_ANNOTATION: self.system.spec_hash}
 
     def model_annotations(self) -> dict[str, str]:
         """Lineage of the model a serving object runs (empty for image-only serving)."""
         if self.model is None:
             return {}
-        annotations = {"mlgitops.io/model-name": self.model.name,
-                       "mlgitops.io/model-version": self.model.version_label,
-                       "mlgitops.io/model-uri": self.model.source_uri}
+        annotations = {MODEL_NAME_ANNOTATION: self.model.name,
+                       MODEL_VERSION_ANNOTATION: self.model.version_label,
+                       MODEL_URI_ANNOTATION: self.model.source_uri}
         if self.model.alias:
-            annotations["mlgitops.io/model-alias"] = self.model.alias
+            annotations[MODEL_ALIAS_ANNOTATION] = self.model.alias
         if self.model.run_id:
-            annotations["mlgitops.io/model-run-id"] = self.model.run_id
+            annotations[MODEL_RUN_ID_ANNOTATION] = self.model.run_id
         return annotations
 
     def model_env(self) -> dict[str, str]:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from cdk8s_plus_34 import k8s
 
+from ..labels import QUEUE_LABEL
 from ..model.names import PIPELINE_SUFFIX
 from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
@@ -48,7 +49,7 @@ from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
 from .tenancy import object_store_annotations
 from .training import COMPONENT as TRAINING
-from .training import QUEUE_LABEL, TrainingChart, launcher_rule
+from .training import TrainingChart, launcher_rule
 
 COMPONENT = "pipeline"
 ENTRYPOINT = "pipeline"

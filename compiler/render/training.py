@@ -25,6 +25,7 @@ import json
 import cdk8s
 from cdk8s_plus_34 import k8s
 
+from ..labels import COMPONENT_LABEL, PRIORITY_LABEL, QUEUE_LABEL
 from ..model.units import cron_expression, duration_seconds
 from ..platform.training import distributed_kind, queue_uses
 from ..yamltext import dump_yaml
@@ -33,8 +34,6 @@ from .context import RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
 
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
-PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"  # a Kueue WorkloadPriorityClass of the same name
 COMPONENT = "training"
 KUEUE_API = "kueue.x-k8s.io/v1beta2"  # the storage version of Kueue v0.19.2's LocalQueue CRD
 TRAINER_API = "trainer.kubeflow.org/v1alpha1"
@@ -266,7 +265,7 @@ class QueuesChart(SystemChart):
         for queue in sorted({use.queue for use in queue_uses(ctx.system.spec, ctx.platform)}):
             custom_resource(self, f"localqueue-{queue}", KUEUE_API, "LocalQueue", queue,
                             {"spec": {"clusterQueue": queues[queue].cluster_queue}},
-                            {"app.kubernetes.io/component": COMPONENT})
+                            {COMPONENT_LABEL: COMPONENT})
 
 
 def uses_queues(ctx: RenderContext) -> bool:

@@ -19,6 +19,7 @@ import click
 from . import __version__
 from .errors import Code, Diagnostic, Location, SpecError
 from .report import FORMATS as REPORT_FORMATS
+from .textutil import plural
 
 EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 CACHE_VARIABLE = "MLGITOPS_CACHE_DIR"  # compiler.cache.DIRECTORY_VARIABLE, named here so --help imports no YAML
@@ -29,10 +30,6 @@ TRUSTED_HELP = ("Parse, render and judge what is verified: take only gate result
 def in_ci() -> bool:
     """`CI=true` (or 1), as GitHub Actions, GitLab CI and most others set it."""
     return os.environ.get("CI", "").lower() in ("true", "1")
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class Console:

@@ -30,6 +30,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from .errors import Code, Diagnostic, Location, SpecError
+from .textutil import line_col
 
 MAX_FILE_BYTES = 1024 * 1024
 # A spec has a few hundred nodes; anything past this is an alias bomb or a generated monster.
@@ -130,15 +131,13 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise fail(Code.ENCODING, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02X}); save it as UTF-8",
-                   line, column) from None
+                   *line_col(raw, exc.start)) from None
 
     # The parser recurses per flow bracket: refuse a run of openers before it spends seconds failing on it.
     brackets = re.search(r"[\[{]" + r"\s*[\[{]" * MAX_DEPTH, text)
     if brackets:
-        raise fail(Code.YAML_SYNTAX, f"nesting deeper than {MAX_DEPTH} levels", *_line_col(text, brackets.start()))
+        raise fail(Code.YAML_SYNTAX, f"nesting deeper than {MAX_DEPTH} levels", *line_col(text, brackets.start()))
 
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -156,7 +155,7 @@ def load(path: Path, display: str | None = None, raw: bytes | None = None) -> Do
                    mark.line + 1, mark.column + 1) from None
     except ReaderError as exc:  # NUL and other characters YAML forbids: raised before parsing, without a mark
         raise fail(Code.YAML_SYNTAX, f"invalid YAML: character U+{exc.character:04X} is not allowed in YAML",
-                   *_line_col(text, exc.position)) from None
+                   *line_col(text, exc.position)) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -205,10 +204,6 @@ def _wide_encoding(raw: bytes) -> str | None:
     if len(sample) >= 8 and sample.count(0) * 4 >= len(sample):  # 'a\0b\0' or 'a\0\0\0': never UTF-8 text
         return "UTF-32" if sample.count(0) * 4 >= len(sample) * 3 else "UTF-16"
     return None
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from pathlib import Path
 from .errors import Code, Diagnostic, SpecError
 from .merge import MergedSystem
 from .model.mlsystem import Model
+from .textutil import first_line
 
 # Bounded waits: MLflow's own defaults (120 s, 7 retries with backoff) would hold a CI gate for many minutes.
 REGISTRY_TIMEOUT_SECONDS, REGISTRY_RETRIES = "10", "2"
@@ -125,17 +126,13 @@ class Registry:
         if reason or "Max retries exceeded" in text:
             why = reason.group(1).strip() if reason else "no answer"
             return f"the registry {self.shown_as} is unreachable ({why})"
-        return f"the registry {self.shown_as} failed: {_first_line(text)}"
+        return f"the registry {self.shown_as} failed: {first_line(text)[:300]}"
 
     def _storage_uri(self, version) -> str:
         """Where the model's files are: the version's source, or its logged model's artifacts (MLflow 3)."""
         if version.source.startswith("models:/") and getattr(version, "model_id", None):
             return self.client.get_logged_model(version.model_id).artifact_location
         return version.source
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), text)[:300]
 
 
 def resolve_all(systems: list[MergedSystem], locked: dict[tuple[str, str], ResolvedModel], root: Path, *,

@@ -21,6 +21,7 @@ import yaml
 
 from ..emit import Unit, layout, plan
 from ..errors import Code, Diagnostic, Location, SpecError
+from ..textutil import first_line
 from .finding import SEVERITIES, Rule
 
 # Checkov must not call its vendor's API (there is no network here, and the gate must not depend on one).
@@ -101,7 +102,7 @@ def scan(units: list[Unit], config: CheckovConfig, expect_checks: bool = True) -
                 report = runner.run(root_folder=str(root), runner_filter=runner_filter)
         except Exception as exc:  # noqa: BLE001 — a scanner crash must fail the gate, never pass it
             raise SpecError([Diagnostic(Code.CHECKOV, Location("policies/checkov.yaml"),
-                                        f"Checkov failed: {type(exc).__name__}: {_first_line(str(exc))}")]) from None
+                                        f"Checkov failed: {type(exc).__name__}: {first_line(str(exc))}")]) from None
         report = report[0] if isinstance(report, list) else report
         # a file Checkov skips still has an entry, with no objects in it
         parsed = {Path(path).relative_to(root).as_posix() for path, objects in (runner.definitions or {}).items()
@@ -120,10 +121,6 @@ def scan(units: list[Unit], config: CheckovConfig, expect_checks: bool = True) -
                                         "Checkov checked nothing in the rendered manifests")])
         hits = [Hit(r.check_id, r.check_name, Path(r.file_path).as_posix().lstrip("/")) for r in report.failed_checks]
     return sorted(hits, key=lambda h: (h.path, h.check_id))
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), text)
 
 
 def rule_for(check_id: str, title: str, config: CheckovConfig) -> Rule:

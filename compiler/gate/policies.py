@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import Code, Diagnostic, Location, SpecError
+from ..textutil import line_col
 from .finding import SEVERITIES, Rule
 
 SCOPES = ("spec", "manifests")
@@ -58,9 +59,8 @@ def load_library(root: Path, display_root: Path) -> PolicyLibrary:
             problems.append(Diagnostic(Code.FILE_UNREADABLE, Location(display), f"cannot read policy: {exc.strerror}"))
             continue
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            problems.append(Diagnostic(Code.ENCODING, Location(display, line, column), "policy is not valid UTF-8"))
+            problems.append(Diagnostic(Code.ENCODING, Location(display, *line_col(raw, exc.start)),
+                                       "policy is not valid UTF-8"))
             continue
         package = PACKAGE.search(text)
         if not package:
@@ -68,8 +68,7 @@ def load_library(root: Path, display_root: Path) -> PolicyLibrary:
             continue
         misplaced = _misplaced(package.group(1), path.parent.name)
         if misplaced:
-            line = text.count("\n", 0, package.start()) + 1
-            problems.append(Diagnostic(Code.POLICY, Location(display, line), misplaced))
+            problems.append(Diagnostic(Code.POLICY, Location(display, line_col(text, package.start())[0]), misplaced))
             continue
         rule = None
         if path.parent.name in SCOPES:

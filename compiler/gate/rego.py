@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import Code, Diagnostic, Location, SpecError
+from ..textutil import first_line
 from .policies import PolicyLibrary
 
 os.environ.setdefault("RUST_BACKTRACE", "0")  # regorus's errors as one clean message, not a Rust backtrace
@@ -146,7 +147,7 @@ class OpaServerEngine:
                     return SpecError([Diagnostic(Code.POLICY_ENGINE, at,
                                                  f"policy evaluation failed: {error.get('message', '')}")])
                 return SpecError([Diagnostic(Code.POLICY, at, f"policy does not compile: {error.get('message', '')}")])
-        return _engine_error(f"OPA server at {self.url} failed: {type(exc).__name__}: {_first_line(str(exc))}",
+        return _engine_error(f"OPA server at {self.url} failed: {type(exc).__name__}: {first_line(str(exc))}",
                              "--opa-url" if where == self.url else where)
 
     def evaluate(self, scope: str, documents: Iterable[dict[str, Any]]) -> list[list[Violation]]:
@@ -165,10 +166,6 @@ class OpaServerEngine:
 
 def _policy_id(display: str) -> str:
     return re.sub(r"[^A-Za-z0-9_/]", "_", display)
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), text)
 
 
 def _response_errors(exc: Exception) -> list:
@@ -199,7 +196,7 @@ def _located_error(text: str, what: str, code: Code, display: str = "policies") 
     if match:
         location = Location(match.group("file"), int(match.group("line")), int(match.group("col")))
         return SpecError([Diagnostic(code, location, f"{what}: {match.group('message')}")])
-    return SpecError([Diagnostic(code, Location(display), f"{what}: {_first_line(text)}")])
+    return SpecError([Diagnostic(code, Location(display), f"{what}: {first_line(text)}")])
 
 
 def _compile_error(text: str, display: str) -> SpecError:

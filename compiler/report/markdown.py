@@ -8,7 +8,7 @@ update its previous comment. Deterministic, and capped so a large run still fits
 from __future__ import annotations
 
 from ..gate.finding import Finding, GateResult, severity_rank
-from .text import plural
+from ..textutil import plural
 
 MARKER = "<!-- mlgitops-report -->"
 MAX_ROWS = 100  # GitHub refuses comments over 65,536 characters

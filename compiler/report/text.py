@@ -8,6 +8,7 @@ Readable without colour. Also home of the one-line context every format shares.
 from __future__ import annotations
 
 from ..gate.finding import Finding, GateResult
+from ..textutil import plural
 
 
 def one_line(value: str) -> str:
@@ -28,10 +29,6 @@ def context(finding: Finding) -> str:
 
 def waived_note(finding: Finding) -> str:
     return f"(waived: {one_line(finding.waiver_reason)})" if finding.waiver_reason else "(waived)"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def summary_line(result: GateResult) -> str:

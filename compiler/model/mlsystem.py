@@ -13,15 +13,18 @@ from .pipeline import Pipeline, StepKind
 from .reserved import check_label_key
 from .units import (
     CADENCES,
+    AliasName,
     Cron,
     DnsLabel,
     DnsSubdomain,
     Duration,
+    Email,
     HoursRange,
     Percent,
     PositiveInt,
     Schedule,
     TimeZone,
+    Uri,
 )
 from .workload import EnvVars, Gpu, GpuSharing, Image, Resources  # noqa: F401  (re-exported: renderers use them)
 
@@ -77,7 +80,7 @@ class Metadata(SpecModel):
     """System name: becomes the namespace suffix and the name of its resources."""
     team: DnsLabel
     """Owning team; owns the Argo CD AppProject."""
-    owner: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    owner: Email
     """Contact e-mail of the owner (on-call alias preferred)."""
     cost_center: str | None = None
     labels: LabelMap = {}
@@ -87,7 +90,7 @@ class Metadata(SpecModel):
 class Validation(SpecModel):
     max_age_days: PositiveInt = 180
     """The served model version must have been validated within this many days."""
-    record: Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")] | None = None
+    record: Uri | None = None
     """Where the validation record (model card, evaluation report) lives; EU AI Act high risk needs one."""
 
 
@@ -98,7 +101,7 @@ class Compliance(SpecModel):
     """Regions the data may be processed in; must contain the cluster's region."""
     risk_category: RiskCategory = RiskCategory.minimal
     validation: Validation = Validation()
-    human_oversight: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    human_oversight: Email | None = None
     """Contact of the person or group who can oversee and override the system (EU AI Act, Art. 14)."""
     audit_logging: bool = False
     """Predictions and decisions are logged for audit (EU AI Act record-keeping, Art. 12)."""
@@ -107,7 +110,7 @@ class Compliance(SpecModel):
 class Model(SpecModel):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=256)]
     """Registered model name in the MLflow model registry."""
-    alias: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+    alias: AliasName | None = None
     """Registry alias to resolve (e.g. champion); the default when no version is given."""
     version: PositiveInt | None = None
     """An exact registered version number, instead of an alias."""
@@ -127,7 +130,7 @@ class Model(SpecModel):
 
 class DataRef(SpecModel):
     name: DnsLabel
-    uri: Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]
+    uri: Uri
     """Dataset location, e.g. s3://bucket/path."""
 
 

@@ -14,10 +14,10 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .base import RuleError, SpecModel
-from .units import DnsLabel, Duration, PositiveInt, Schedule, TimeZone
+from .units import DNS_LABEL, AliasName, DnsLabel, Duration, PositiveInt, Schedule, TimeZone, Uri
 from .workload import EnvVars, Image, Resources
 
-OutputName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+OutputName = Annotated[str, Field(pattern=DNS_LABEL)]  # (DnsLabel would add maxLength to the schema)
 STEP_RESOURCES = Resources(cpu="1", memory="2Gi")  # a built-in or custom step that does not say
 LINEAGE = ("git", "spec-hash", "data-uris", "metrics", "run-id")
 
@@ -33,8 +33,7 @@ class StepKind(StrEnum):
 class DataChecks(SpecModel):
     """What `validate-data` checks on every dataset of training.data before training may start."""
 
-    schema_uri: Annotated[Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")] | None,
-                          Field(alias="schema")] = None
+    schema_uri: Annotated[Uri | None, Field(alias="schema")] = None
     """The expected schema (a JSON Schema or an expectation suite), e.g. s3://features/recsys/v3/_schema.json."""
     max_age: Duration | None = None
     """Freshness: the newest data must be younger than this (e.g. 36h)."""
@@ -49,7 +48,7 @@ class MetricGate(SpecModel):
     higher_is_better: bool = True
     min_improvement: Annotated[float, Field(ge=0)] = 0
     """How far the candidate must be ahead of the champion (0: at least as good)."""
-    champion_alias: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] = "champion"
+    champion_alias: AliasName = "champion"
 
 
 class StepOutput(SpecModel):

@@ -155,6 +155,11 @@ DnsSubdomain = _name_type(DNS_SUBDOMAIN, 253, "a DNS-1123 subdomain: DNS labels 
                                               "characters")
 PositiveInt = Annotated[int, Field(ge=1)]
 
+# Spec strings checked by their pattern alone, which is also their JSON Schema.
+Uri = Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$")]  # scheme://…, e.g. s3://bucket/path
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+AliasName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]  # an MLflow registry alias (champion)
+
 
 def cpu_cores(value: str) -> Decimal:
     match = _CPU.fullmatch(value)

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from compiler.gate.finding import Finding, GateResult, Rule, Waiver
-from compiler.report import FORMATS, github, json_report, junit, markdown, sarif, text
+from compiler.report import FORMATS, github, json_report, junit, markdown, md, sarif, text
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 3, 1)
@@ -391,8 +391,8 @@ def test_markdown_clean_run_and_cell_escaping():
         "0 blocking findings · 0 warnings · 0 waived — 1 env/system unit checked, 0 failing.\n\n"
         "| system | env | failOn | result | blocking | warnings | waived |\n|---|---|---|---|--:|--:|--:|\n"
         "| recommender | prod | medium | ✅ pass | 0 | 0 | 0 |\n")
-    assert markdown.cell("a|b\nc & <d>") == "a\\|b<br>c &amp; &lt;d>"
-    assert markdown.code("spec/a|b.yaml") == "`spec/a\\|b.yaml`"
+    assert md.cell("a|b\nc & <d>") == "a\\|b<br>c &amp; &lt;d>"
+    assert md.code("spec/a|b.yaml") == "`spec/a\\|b.yaml`"
     row = [line for line in markdown.render(gate_result(findings=[replace(WARNING, file="spec/x|y.yaml")]))
            .splitlines() if "CKV_K8S_21" in line][0]
     assert row.count(" | ") == 5  # the escaped pipes do not add columns
@@ -445,3 +445,8 @@ def test_merged_shards_keep_the_runs_notes_once(tmp_path, name):
         paths[-1].write_text(FORMATS[name](result))
     merged, _ = merge_reports(paths, tmp_path)
     assert merged == FORMATS[name](replace(RESULT, notes=(NOTE,)))
+
+
+def test_markdown_fence_outlasts_the_backticks_inside():
+    assert md.fence("no ticks") == "```"
+    assert md.fence("a ```` run") == "`````"

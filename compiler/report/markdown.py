@@ -9,28 +9,15 @@ from __future__ import annotations
 
 from ..gate.finding import Finding, GateResult, severity_rank
 from ..textutil import plural
+from .md import cell, code, table
 
 MARKER = "<!-- mlgitops-report -->"
 MAX_ROWS = 100  # GitHub refuses comments over 65,536 characters
 
 
-def cell(value: str) -> str:
-    """A table cell: `|` escaped, line breaks kept as `<br>`, `<` not read as HTML."""
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
-    return "<br>".join(line.strip() for line in value.strip().splitlines())
-
-
-def code(value: str) -> str:
-    """A code span in a cell: entities are not decoded there, so only `|` (and line breaks, backticks) change."""
-    value = " ".join(value.split()).replace("`", "'").replace("|", "\\|")
-    return f"`{value}`" if value else ""
-
-
 def _table(header: list[str], rows: list[list[str]], numeric: int = 0) -> list[str]:
-    """A GFM table; the last `numeric` columns right-aligned."""
-    rule = ["---"] * (len(header) - numeric) + ["--:"] * numeric
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows[:MAX_ROWS]]
+    """A table of at most MAX_ROWS rows, then how many more there are."""
+    lines = table(header, rows[:MAX_ROWS], numeric)
     if len(rows) > MAX_ROWS:
         lines.append(f"\n…and {len(rows) - MAX_ROWS} more; see the full report (`mlgitops check --format text`).")
     return lines

@@ -26,15 +26,16 @@ Money, per environment (`pricing.currency`): GPU-hours × `gpu.hourlyPrice[type]
 `pricing.cpuCoreHour` and memory GiB-hours × `pricing.memoryGiBHour` when the environment sets them (otherwise CPU
 and memory are counted but not priced). A figure has no money (`None`, "—" in the table) when it requests GPUs with
 no price (a type missing from `gpu.hourlyPrice`, or no type), or when nothing it requests has a price.
+
+This module computes; report/cost.py shows the estimates (the markdown and plain-text tables, money, deltas).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from cronsim import CronSim
 
@@ -42,6 +43,7 @@ from .merge import MergedSystem
 from .model.environment import Environment
 from .model.mlsystem import Gpu, GpuSharing, Resources
 from .model.units import cpu_cores, cron_expression, duration_seconds, memory_bytes
+from .unitkey import UnitKey
 
 DEFAULT_RUNTIME = "1h"  # a training run without maxRuntime
 DRIFT_RUNTIME = "10m"  # one drift check
@@ -50,8 +52,6 @@ YEAR = (datetime(2025, 1, 1), datetime(2026, 1, 1))  # 8760 h, no leap day
 LEAP_YEARS = (datetime(2025, 1, 1), datetime(2029, 1, 1))  # 35064 h, one 29 February
 MAX_COUNTED_RUNS = 10_000  # more frequent schedules (beyond ~ hourly) are extrapolated from their first runs
 GIB = 1 << 30
-CENT = Decimal("0.01")
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 @dataclass(frozen=True)
@@ -200,136 +200,6 @@ def estimate(system: MergedSystem) -> Estimate:
     return Estimate(system.name, system.env, environment.pricing.currency, month, **parts)
 
 
-def estimates(systems: Iterable[MergedSystem]) -> dict[tuple[str, str], Estimate]:
-    """Every system's estimate, by (environment, system)."""
-    return {(s.env, s.name): estimate(s) for s in systems}
-
-
-# --- markdown ---------------------------------------------------------------------------------------------------
-
-HEADER = ("System", "Env", "Serving /mo (replicas min → max)", "Training", "Drift checks /mo",
-          "Total /mo (min → max)", "GPU-h /mo (min → max)", "CPU core-h · memory GiB-h /mo (max)", "Δ /mo")
-
-
-def cents(amount: float) -> Decimal:
-    return Decimal(repr(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def money(amount: float | Decimal | None, currency: str, signed: bool = False) -> str:
-    """`$1,234.50`, `+€3.00`, `-12.00 CHF`; `—` when the amount is unknown."""
-    if amount is None:
-        return "—"
-    value = amount if isinstance(amount, Decimal) else cents(amount)
-    sign = ("-" if value < 0 else "+") if signed else ("-" if value < 0 else "")
-    number = f"{abs(value):,.2f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
-
-
-def hours(value: float, signed: bool = False) -> str:
-    rounded = round(value, 1)
-    text = f"{rounded:,.0f}" if rounded == int(rounded) else f"{rounded:,.1f}"
-    return f"+{text}" if signed and rounded > 0 else text
-
-
-def _span(low: str, high: str) -> str:
-    return low if low == high else f"{low} → {high}"
-
-
-def _cells(e: Estimate) -> list[str]:
-    c = e.currency
-    serving = ""
-    if e.replicas is not None and e.serving_min is not None and e.serving_max is not None:
-        serving = (f"{_span(str(e.replicas[0]), str(e.replicas[1]))}: "
-                   f"{_span(money(e.serving_min.cost, c), money(e.serving_max.cost, c))}")
-    runtime = f"{e.training_runtime}{'*' if e.training_runtime_assumed else ''}"
-    training = ""
-    if e.training is not None:
-        each = f", {money(e.training_run.cost, c)} each" if e.training_run is not None else ""
-        training = (f"{money(e.training.cost, c)} /mo ({e.training_runs_per_month:.3g} runs × {runtime}{each}; "
-                    f"{e.training_when})")
-    elif e.training_once is not None:
-        training = f"{money(e.training_once.cost, c)} once ({runtime})"
-    drift = money(e.drift.cost, c) if e.drift is not None else ""
-    low, high = e.monthly_min, e.monthly_max
-    return [serving, training, drift, _span(money(low.cost, c), money(high.cost, c)),
-            _span(hours(low.gpu_hours), hours(high.gpu_hours)),
-            f"{hours(high.cpu_core_hours)} · {hours(high.memory_gib_hours)}"]
-
-
-def _money_delta(now: Usage, before: Usage, now_currency: str, before_currency: str) -> Decimal | None:
-    if now.cost is None or before.cost is None or now_currency != before_currency:
-        return None
-    return cents(now.cost) - cents(before.cost)
-
-
-def _usage_delta(now: Usage, before: Usage) -> str:
-    parts = [f"{hours(now_h - before_h, signed=True)} {unit}"
-             for now_h, before_h, unit in ((now.gpu_hours, before.gpu_hours, "GPU-h"),
-                                           (now.cpu_core_hours, before.cpu_core_hours, "core-h"),
-                                           (now.memory_gib_hours, before.memory_gib_hours, "GiB-h"))
-             if round(now_h - before_h, 1)]
-    return ", ".join(parts) or "unpriced change"
-
-
-def _figures(e: Estimate) -> tuple:
-    return e.currency, e.monthly_min, e.monthly_max, e.training_once
-
-
-def delta(current: Estimate | None, base: Estimate | None) -> str:
-    """What the change does to a system's monthly (and one-off) figures: `new`, `removed`, `no change`, or amounts."""
-    if current is None and base is None:
-        return ""
-    if base is None or current is None:
-        e, word, sign = (current, "new", 1) if base is None else (base, "removed", -1)
-        low, high = e.monthly_min.cost, e.monthly_max.cost
-        if low is None or high is None:
-            return word
-        amounts = (money(sign * cents(amount), e.currency, signed=True) for amount in (low, high))
-        return f"{word}: {_span(*amounts)}"
-    if _figures(current) == _figures(base):
-        return "no change"
-    c = current.currency
-    parts = []
-    low = _money_delta(current.monthly_min, base.monthly_min, c, base.currency)
-    high = _money_delta(current.monthly_max, base.monthly_max, c, base.currency)
-    if low is None or high is None:
-        if current.monthly_max != base.monthly_max:
-            parts.append(_usage_delta(current.monthly_max, base.monthly_max))
-        elif current.monthly_min != base.monthly_min:
-            parts.append(f"{_usage_delta(current.monthly_min, base.monthly_min)} at min")
-    elif low or high:
-        parts.append(_span(money(low, c, True), money(high, c, True)))
-    once_now, once_before = current.training_once or NOTHING, base.training_once or NOTHING
-    if once_now != once_before:
-        once = _money_delta(once_now, once_before, c, base.currency)
-        parts.append(f"one-off {money(once, c, True) if once is not None else _usage_delta(once_now, once_before)}")
-    return "; ".join(parts) or f"{money(Decimal(0), c, True)} (unpriced change)"
-
-
-def _row(cells: Iterable[str]) -> str:
-    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
-
-
-def markdown_table(current: Mapping[tuple[str, str], Estimate],
-                   base: Mapping[tuple[str, str], Estimate] | None = None) -> str:
-    """One row per system × environment (sorted), with the change against `base` when given; deterministic."""
-    keys = sorted(current.keys() | (base or {}).keys(), key=lambda key: (key[1], key[0]))
-    if not keys:
-        return "No ML systems to estimate.\n"
-    header = HEADER if base is not None else HEADER[:-1]
-    lines = [_row(header), _row("---" for _ in header)]
-    for env, system in keys:
-        now = current.get((env, system))
-        cells = [system, env] + (_cells(now) if now is not None else [""] * (len(HEADER) - 3))
-        if base is not None:
-            cells.append(delta(now, base.get((env, system))))
-        lines.append(_row(cells))
-    months = sorted({e.hours_per_month for e in (*current.values(), *(base or {}).values())})
-    lines += ["", f"Per month = {' / '.join(hours(m) for m in months)} h. Serving at min → max replicas; scheduled "
-              "runs = a year's runs ÷ 12, each maxRuntime × workers; drift checks "
-              f"{DRIFT_RUNTIME} each. GPUs priced from gpu.hourlyPrice (MIG slice = g/7 of a GPU, shared GPU = its "
-              "count), CPU and memory only where an environment sets pricing; — = no price known."]
-    if any(e.training_runtime_assumed for e in current.values()):
-        lines.append(f"\\* no maxRuntime: {DEFAULT_RUNTIME} per run assumed.")
-    return "\n".join(lines) + "\n"
+def estimates(systems: Iterable[MergedSystem]) -> dict[UnitKey, Estimate]:
+    """Every system's estimate, by unit."""
+    return {UnitKey(s.env, s.name): estimate(s) for s in systems}

@@ -37,6 +37,7 @@ from .emit import Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
 from .labels import SPEC_HASH_ANNOTATION
 from .pins import LOCK_FILE, PinChange, Pins, pin_changes, read_lock, write_lock
+from .report import cost as cost_report
 from .yamltext import dump_yaml
 
 GENERATED = "generated"
@@ -214,8 +215,8 @@ def _cost_delta(old: Result | None, new: Result | None) -> str:
     moved = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
     if not moved:
         return ""
-    return cost.markdown_table({k: v for k, v in after.items() if k in moved},
-                               {k: v for k, v in before.items() if k in moved})
+    return cost_report.markdown_table({k: v for k, v in after.items() if k in moved},
+                                      {k: v for k, v in before.items() if k in moved})
 
 
 def _compile(root: Path, envs: tuple[str, ...], label: str, notes: list[str], cache: Cache) -> Result | None:

@@ -1,4 +1,5 @@
-"""Cost estimates (compiler/cost.py) of the example systems, against numbers worked out by hand in the comments.
+"""Cost estimates (compiler/cost.py) of the example systems, against numbers worked out by hand in the comments, and
+their tables (compiler/report/cost.py).
 
 Conventions the arithmetic relies on: a month is 730 h; a schedule's runs per month are its runs in 2025 ÷ 12
 (2025 has 52 Sundays and 365 days); a drift check runs 10 min; a MIG slice `<g>g.<m>gb` is g/7 of a GPU.
@@ -20,14 +21,13 @@ from compiler.cost import (
     estimate,
     estimates,
     gpu_share,
-    markdown_table,
-    money,
     runs_per_month,
 )
 from compiler.driver import Workspace, validate_all
 from compiler.merge import MergedSystem
 from compiler.model import Environment
 from compiler.model.mlsystem import Gpu
+from compiler.report.cost import markdown_table, money, text_table
 from conftest import ROOT
 
 approx = pytest.approx
@@ -245,6 +245,22 @@ def test_one_off_training_changes_show_in_the_delta(merged) -> None:
     longer = with_section(system, "training", max_runtime="24h")  # +12 h × 2 A100 × 3.90 = +$93.60
     table = markdown_table(estimates([longer]), estimates([system]))
     assert table.splitlines()[2].endswith("| one-off +$93.60 |")
+
+
+def test_plain_text_table_for_a_terminal(merged) -> None:
+    current = estimates([merged[("prod", "recommender")]])
+    lines = text_table(current).splitlines()
+    assert lines[:3] == ["prod/recommender:", "  Serving /mo (replicas min → max): 2 → 5: $773.80 → $1,934.50",
+                         "  Training: $405.60 /mo (4.33 runs × 6h, $93.60 each; low-carbon, 0 1 * * 0 Europe/Dublin)"]
+    assert lines[-1].startswith("Per month = 730 h.") and not any("|" in line for line in lines)
+    gone = replace(current[("prod", "recommender")], system="legacy-ranker")
+    assert text_table({}, {("prod", "legacy-ranker"): gone}).splitlines()[0] == (
+        "prod/legacy-ranker: removed: -$1,179.40 → -$2,340.10")  # no figures left to list
+
+
+def test_table_cells_are_escaped_as_in_every_markdown_report() -> None:
+    row = markdown_table({("dev", "a|b<c"): Estimate("a|b<c", "dev")}).splitlines()[2]
+    assert row.startswith("| a\\|b&lt;c | dev | ")
 
 
 def test_money_formatting() -> None:

@@ -71,7 +71,7 @@ def test_one_field_changes_exactly_its_objects_in_the_environments_it_reaches(
     result = diff_against(git_repo, "HEAD")
 
     # dev pins max 1 itself: only staging and prod move, and only the recommender
-    assert [s.label for s in result.sections] == ["prod/recommender", "staging/recommender"]
+    assert [str(s.unit) for s in result.sections] == ["prod/recommender", "staging/recommender"]
     assert paths(result, "added") == paths(result, "removed") == set()
     substantive = {o.path for o in result.objects if o.status == "changed" and not o.hash_only}
     assert substantive == {f"{env}/recommender/{name}" for env in ("prod", "staging") for name in RECOMMENDER_CHANGES}
@@ -117,12 +117,19 @@ def test_one_field_changes_exactly_its_objects_in_the_environments_it_reaches(
                          f"0 added, 0 removed, 4 changed, {2 * hash_only} spec-hash only\n")
     assert "    = ServiceAccount recommender-drift  (prod/recommender/serviceaccount-recommender-drift.yaml)" \
         in render_text(result, verbose=True)
+    # the cost as data, (base, working tree) per unit it moves; plain text in the text output, a table in markdown
+    assert {key: (was.replicas, now.replicas) for key, (was, now) in result.cost.items()} == {
+        ("prod", "recommender"): ((2, 5), (2, 7)), ("staging", "recommender"): ((2, 5), (2, 7))}
+    assert "Estimated monthly cost of what changed:\n  prod/recommender: +$0.00 → +$773.80\n" \
+           "    Serving /mo (replicas min → max): 2 → 7: $773.80 → $2,708.30\n" in text
+    assert "| recommender |" not in text
 
     markdown = render_markdown(result)
     assert "| environment | system | added | removed | changed | spec-hash only |\n" in markdown
     assert f"| prod | `recommender` | 0 | 0 | 2 | {hash_only} |\n" \
            f"| staging | `recommender` | 0 | 0 | 2 | {hash_only} |\n" \
-           f"| **total** | | **0** | **0** | **4** | **{2 * hash_only}** |\n" in markdown
+           f"| **total** |  | **0** | **0** | **4** | **{2 * hash_only}** |\n" in markdown
+    assert "| recommender | staging | 2 → 7: $773.80 → $2,708.30 |" in markdown
     assert markdown.count("<details>") == markdown.count("</details>") == 2
     assert markdown.count("```diff\n") == 2 and "\n-    maxReplicas: 5\n+    maxReplicas: 7\n" in markdown
     short = render_markdown(result, limit=1000)
@@ -143,7 +150,7 @@ def test_an_added_spec_adds_all_its_objects_and_its_argocd_apps(tmp_path: Path, 
     assert argocd <= set(compiled)
     assert paths(result, "added") == own | argocd
     assert paths(result, "removed") == paths(result, "changed") == set()
-    assert [s.label for s in result.sections] == [f"{env}/{system}" for env in ENVS
+    assert [str(s.unit) for s in result.sections] == [f"{env}/{system}" for env in ENVS
                                                   for system in ("support-assistant", "_argocd")]
     assert "  + Application dev-support-assistant  (dev/_argocd/application-dev-support-assistant.yaml)\n" \
         in render_text(result)
@@ -250,7 +257,7 @@ def test_environments_and_a_root_below_the_repository_top(tmp_path: Path) -> Non
     write_lock(platform, {**pins, **{("prod2", system): pin for (env, system), pin in pins.items() if env == "prod"}})
 
     result = diff_against(platform, "HEAD", ("prod",))
-    assert [s.label for s in result.sections] == ["prod/recommender"]
+    assert [str(s.unit) for s in result.sections] == ["prod/recommender"]
     assert {o.path for o in result.objects if not o.hash_only} == {f"prod/recommender/{name}"
                                                                   for name in RECOMMENDER_CHANGES}
     new_env = diff_against(platform, "HEAD", ("prod2", "dev"))

@@ -206,8 +206,7 @@ def test_one_field_change_in_an_init_repo_shows_its_manifests_and_its_cost_delta
     assert "-  maxReplicas: 6\n+  maxReplicas: 8" in result.stdout
     assert "+    pods: 15" in result.stdout
     # 2 more replicas × 730 h × (0.5 core × $0.04 + 1 GiB × $0.005) = $36.50 a month at max
-    [row] = [line for line in result.stdout.splitlines() if line.startswith("| churn-predictor | prod |")]
-    assert row.endswith("| +$0.00 → +$36.50 |")
+    assert "\n  prod/churn-predictor: +$0.00 → +$36.50\n" in result.stdout
     assert " 0 added, 0 removed, 2 changed" in result.stdout.splitlines()[-1]
 
 

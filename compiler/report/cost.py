@@ -1,9 +1,9 @@
 """How cost estimates read: money, hours, the change against a base, and the table of them, markdown or plain text.
 
-Input: estimates by unit (`cost.estimates`), and optionally the base's to compare with. Output: one row per system ×
-environment, sorted by system, then environment, with a `Δ /mo` column against the base (`new`, `removed`,
-`no change`, or the amounts; the resource-hours where money is unknown), and the notes on how the figures were
-counted. Deterministic. `diff` shows the systems a change moves; the computing is cost.py's.
+Input: estimates by unit (`cost.estimates`), and optionally the base's to compare with. Output, per system ×
+environment (sorted by system, then environment), its figures and, given a base, the change (`new`, `removed`,
+`no change`, or the amounts; the resource-hours where money is unknown), then how the figures were counted: a
+markdown table, or a block of lines per unit for a terminal. Deterministic. The computing is cost.py's.
 """
 
 from __future__ import annotations

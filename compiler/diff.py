@@ -32,8 +32,8 @@ from pathlib import Path
 
 from . import cost
 from .cache import Cache, open_cache
-from .driver import ARGOCD_DIR, SPEC_SUFFIXES, Result, Workspace, compile_all
-from .emit import Unit, layout
+from .driver import SPEC_SUFFIXES, Result, Workspace, compile_all
+from .emit import ARGOCD_DIR, Unit, layout
 from .errors import Code, Diagnostic, Location, SpecError
 from .pins import LOCK_FILE, PinChange, Pins, pin_changes, read_lock, write_lock
 from .yamltext import dump_yaml

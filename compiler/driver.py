@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Cache, canonical, digest, fingerprint
-from .emit import Unit
+from .emit import ARGOCD_DIR, Unit, assemble_argocd
 from .errors import Code, Diagnostic, Location, SpecError
 from .load import Document
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
@@ -31,7 +31,6 @@ from .tenancy import TENANCY_FILE, conflicts
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
-ARGOCD_DIR = "_argocd"  # generated/<env>/_argocd: not a DNS label, so never a system's directory
 
 
 @dataclass(frozen=True)
@@ -318,11 +317,6 @@ def rendered(job: Job, cache: Cache) -> Rendered:
     return objects, argocd
 
 
-def argocd_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`_argocd/`: the projects first (Argo CD refuses an Application whose project is missing), then by name."""
-    return sorted(objects, key=lambda o: (o["kind"] != "AppProject", o["metadata"]["name"]))
-
-
 def _render_task(task: tuple[Job, Cache]) -> tuple[Rendered, float]:
     started = time.perf_counter()
     output = rendered(*task)
@@ -344,9 +338,11 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
                                                         jobs, report), strict=True):
         outputs[index] = output
         result.timings[(prepared.jobs[index].env, prepared.jobs[index].system)] = seconds
-    argocd: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
+    # an Argo CD job renders an environment's projects, a system's job that system's Application
+    projects: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
+    applications: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
     for job, (objects, for_argocd) in zip(prepared.jobs, outputs, strict=True):  # type: ignore[misc]
-        argocd[job.env] += for_argocd
+        (projects if job.argocd else applications)[job.env].extend(for_argocd)
         if (job.env, job.system) not in result.timings:
             result.reused.add((job.env, job.system))
             result.timings[(job.env, job.system)] = 0.0
@@ -355,7 +351,7 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
     if ws.whole:  # only a run over every spec rewrites _argocd/, which lists every system
         for env in prepared.envs:
             result.units.append(Unit(env, ARGOCD_DIR, prepared.environments[env].document.file,
-                                     argocd_order(argocd[env])))
+                                     assemble_argocd(projects[env], applications[env])))
         cache.prune()
     return result
 

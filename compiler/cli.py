@@ -19,6 +19,7 @@ import click
 from . import __version__
 from .errors import Code, Diagnostic, Location, SpecError
 from .report import FORMATS as REPORT_FORMATS
+from .runtime import configure
 
 EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 CACHE_VARIABLE = "MLGITOPS_CACHE_DIR"  # compiler.cache.DIRECTORY_VARIABLE, named here so --help imports no YAML
@@ -89,6 +90,7 @@ def run(console: Console, action: Callable[[], int]) -> None:
 def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: bool, trusted_cache_only: bool,
          jobs: int | None) -> None:
     """mlgitops: compile ML system specs into validated Kubernetes manifests for Argo CD."""
+    configure()
     ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache,
                "trusted": trusted_cache_only or in_ci(), "jobs": jobs}
 

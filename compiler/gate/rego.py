@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 from ..errors import Code, Diagnostic, Location, SpecError
 from .policies import PolicyLibrary
 
-os.environ.setdefault("RUST_BACKTRACE", "0")  # regorus's errors as one clean message, not a Rust backtrace
 PARSE_ERROR = re.compile(r"--> (?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+).*?error: (?P<message>[^\n]+)", re.S)
 RESULT_KINDS = ("deny", "warn")
 OPA_TIMEOUT_VARIABLE = "MLGITOPS_OPA_TIMEOUT"

@@ -180,12 +180,12 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
                     check: bool, update_lock: bool, offline: bool, lock_timeout: float) -> None:
     """Compile specs into generated/<env>/<system>/."""
     from . import emit, mutex
-    from .pins import LOCK_FILE, lock_text, write_lock
+    from .driver import output_scope, stale
+    from .pins import LOCK_FILE, write_lock
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
     out = ws.root / (out or "generated")
-    lock_path = ws.root / LOCK_FILE
 
     def action() -> int:
         started = time.perf_counter()
@@ -201,20 +201,17 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         total = sum(len(u.objects) for u in result.units)
         shape = (f"{plural(len(result.systems), 'system')} × {plural(len(result.envs), 'environment')}, "
                  f"{plural(total, 'object')}")
-        scope = emit.Scope.of(result.units, result.envs, sorted(result.environments), ws.whole)
         if check:
-            stale = emit.differences(out, result.units, scope)
-            if lock_text(result.lock) != (lock_path.read_text() if lock_path.exists() else ""):
-                stale.append(f"~ {LOCK_FILE}")
-            for line in stale:
+            differ = stale(ws, out, result)
+            for line in differ:
                 click.echo(f"  {line}", err=True)
-            if stale:
-                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(stale), 'file')} differ); "
+            if differ:
+                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(differ), 'file')} differ); "
                            "run `mlgitops compile` and commit the result", err=True)
                 return EXIT_STALE
             console.info(f"up to date: {shape} match {ws.display(out)}/")
             return 0
-        emit.write(out, result.units, scope, inputs=(ws.root, ws.spec_dir, ws.env_dir))
+        emit.write(out, result.units, output_scope(ws, result), inputs=(ws.root, ws.spec_dir, ws.env_dir))
         if write_lock(ws.root, result.lock):
             console.info(f"updated {LOCK_FILE}")
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")

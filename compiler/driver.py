@@ -2,9 +2,10 @@
 
 `Workspace` says where things are; `validate_all` stops after validation and merge; `prepare` also resolves and
 turns the result into self-contained `Job`s; `compile_all` renders them — from the cache where their inputs are
-unchanged, across worker processes otherwise — returning `Unit`s for `emit`. Every spec and environment is checked
-before anything is rendered, and all diagnostics of a run are raised together (`SpecError`), so one run shows every
-problem. `tenancy.yaml`, when the repository has one, is loaded and checked with the specs (see tenancy.py).
+unchanged, across worker processes otherwise — returning `Unit`s for `emit`; `stale` compares them (and the lock)
+with what is on disk. Every spec and environment is checked before anything is rendered, and all diagnostics of a
+run are raised together (`SpecError`), so one run shows every problem. `tenancy.yaml`, when the repository has
+one, is loaded and checked with the specs (see tenancy.py).
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Cache, canonical, digest, fingerprint
-from .emit import ARGOCD_DIR, Unit, assemble_argocd
+from .emit import ARGOCD_DIR, Scope, Unit, assemble_argocd, differences
 from .errors import Code, Diagnostic, Location, SpecError
 from .load import Document
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
 from .model.tenancy import Tenancy
 from .parallel import run_all
-from .pins import Pins, read_lock
+from .pins import LOCK_FILE, Pins, lock_text, read_lock
 from .plaintext import find_plaintext_secrets
 from .resolve import ResolvedModel, resolve_all
 from .tenancy import TENANCY_FILE, conflicts
@@ -354,6 +355,21 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
                                      assemble_argocd(projects[env], applications[env])))
         cache.prune()
     return result
+
+
+def output_scope(ws: Workspace, result: Result) -> Scope:
+    """What the run answers for under the output directory (see emit.Scope)."""
+    return Scope.of(result.units, result.envs, sorted(result.environments), ws.whole)
+
+
+def stale(ws: Workspace, out: Path, result: Result) -> list[str]:
+    """What `compile --check` finds out of date: each path under `out` that is not what the run produces
+    (emit.differences), and the lock when its text is not the run's."""
+    found = differences(out, result.units, output_scope(ws, result))
+    lock = ws.root / LOCK_FILE
+    if lock_text(result.lock) != (lock.read_text() if lock.exists() else ""):
+        found.append(f"~ {LOCK_FILE}")
+    return found
 
 
 def _next_lock(locked: Pins, pins: Pins, systems: list[MergedSystem], ws: Workspace) -> Pins:

@@ -1,8 +1,6 @@
-"""Command line: parses options, calls the pipeline, prints what happened. No compiler logic lives here.
+"""Command line: parses options, calls the driver, prints what happened. No compiler logic lives here.
 
-Exit codes: 0 clean; 1 `compile --check` found a stale `generated/` (`check`: a blocking finding; `status`: a
-system needing attention); 2 bad input or usage (diagnostics on stderr, never a traceback); 3 an internal error
-(a bug: the traceback is shown with -v).
+Every command ends with one of the exit codes named in exitcodes.py.
 """
 
 from __future__ import annotations
@@ -18,10 +16,10 @@ import click
 
 from . import __version__
 from .errors import Code, Diagnostic, Location, SpecError
+from .exitcodes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from .report import FORMATS as REPORT_FORMATS
 from .runtime import configure
 
-EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 CACHE_VARIABLE = "MLGITOPS_CACHE_DIR"  # compiler.cache.DIRECTORY_VARIABLE, named here so --help imports no YAML
 TRUSTED_HELP = ("Parse, render and judge what is verified: take only gate results bound to the objects just "
                 "rendered from the cache, and never a cache inside the checkout (the default under CI=true).")
@@ -65,7 +63,7 @@ def run(console: Console, action: Callable[[], int]) -> None:
         click.echo(f"mlgitops: {plural(len(exc.diagnostics), 'problem')} found; nothing was written", err=True)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        code = 130
+        code = EXIT_INTERRUPTED
     except Exception as exc:  # a bug, not bad input: say so plainly, with the details on request
         if console.verbose:
             raise
@@ -157,7 +155,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         names = sorted({s.name for s in systems})
         console.info(f"ok: {plural(len(names), 'system')} valid in {plural(len(envs), 'environment')} "
                      f"({', '.join(envs)})")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -208,14 +206,14 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
             if differ:
                 click.echo(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(differ), 'file')} differ); "
                            "run `mlgitops compile` and commit the result", err=True)
-                return EXIT_STALE
+                return EXIT_FAIL
             console.info(f"up to date: {shape} match {ws.display(out)}/")
-            return 0
+            return EXIT_OK
         emit.write(out, result.units, output_scope(ws, result), inputs=(ws.root, ws.spec_dir, ws.env_dir))
         if write_lock(ws.root, result.lock):
             console.info(f"updated {LOCK_FILE}")
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")
-        return 0
+        return EXIT_OK
 
     def locked_action() -> int:
         # One writer at a time; `--check` writes nothing and needs no lock.
@@ -299,7 +297,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
         if not console.quiet and (output is not None or report_format != "text"):  # text ends with its verdict
             click.echo(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
                        f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived", err=True)
-        return 1 if result.failed() else 0
+        return EXIT_FAIL if result.failed() else EXIT_OK
 
     run(console, action)
 
@@ -326,7 +324,7 @@ def merge_reports_command(ctx: click.Context, reports: tuple[Path, ...], output:
         if not console.quiet:
             click.echo(f"mlgitops merge-reports: {plural(len(reports), 'shard')} merged; gate "
                        f"{'failed' if failed else 'passed'}", err=True)
-        return 1 if failed else 0
+        return EXIT_FAIL if failed else EXIT_OK
 
     run(console, action)
 
@@ -353,7 +351,7 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
             click.echo(text, nl=not text.endswith("\n"))
         else:
             (ctx.obj["root"] / output).write_text(text, encoding="utf-8")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -418,7 +416,7 @@ def verify_command(ctx: click.Context, env: str, kubeconfig: Path | None, contex
             click.echo(f"mlgitops verify {'failed' if result.failed() else 'passed'}: "
                        f"{plural(summary['errors'], 'blocking finding')}, {plural(summary['warnings'], 'warning')}",
                        err=True)
-        return 1 if result.failed() else 0
+        return EXIT_FAIL if result.failed() else EXIT_OK
 
     run(console, action)
 
@@ -452,15 +450,15 @@ def cluster_snapshot(ctx: click.Context, env: str, kubeconfig: Path | None, cont
             if changed:
                 click.echo(f"mlgitops: the cluster differs from {ws.display(path)} in {', '.join(changed)}; run "
                            "`mlgitops cluster snapshot --update-facts` and commit the result", err=True)
-                return EXIT_STALE
+                return EXIT_FAIL
             console.info(f"up to date: {ws.display(path)} matches the cluster ({connection.context})")
-            return 0
+            return EXIT_OK
         written = write_snapshot(path, live)
         pools = sum(p.nodes for p in live.node_pools)
         console.info(f"{'wrote' if written else 'unchanged:'} {ws.display(path)}: Kubernetes "
                      f"{live.kubernetes_version}, {plural(pools, 'node')} in {plural(len(live.node_pools), 'pool')}, "
                      f"{plural(len(live.apis), 'API group version')}")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -501,7 +499,7 @@ def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str |
             click.echo(text, nl=False)
         else:
             (ws.root / output).write_text(text, encoding="utf-8")
-        return 1 if any(s.attention for s in statuses) else 0
+        return EXIT_FAIL if any(s.attention for s in statuses) else EXIT_OK
 
     run(console, action)
 
@@ -523,7 +521,7 @@ def init(ctx: click.Context, directory: Path, tool_repo: str | None, tool_ref: s
         written = scaffold(target, tool_repository=tool_repo or TOOL_REPOSITORY, tool_ref=tool_ref or TOOL_REF)
         console.info(f"created {plural(len(written), 'file')} in {directory}/")
         console.info(f"next: cd {directory} && mlgitops compile && mlgitops check")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -542,7 +540,7 @@ def explain(ctx: click.Context, rule_id: str) -> None:
                                         "MLG-SUP-001 or CKV_K8S_43 (see `mlgitops check` output)")])
         click.echo(f"{rule.id}  [{rule.severity}]  ({rule.engine})\n{rule.title}\n\n"
                    f"Why:\n  {rule.rationale}\n\nFix:\n  {rule.remediation}")
-        return 0
+        return EXIT_OK
 
     run(ctx.obj["console"], action)
 
@@ -562,7 +560,7 @@ def schema(ctx: click.Context, kind: str, out: Path | None) -> None:
             click.echo(text, nl=False)
         else:
             out.write_text(text)
-        return 0
+        return EXIT_OK
 
     run(ctx.obj["console"], action)
 

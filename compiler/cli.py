@@ -1,6 +1,6 @@
 """Command line: parses options, calls the driver, prints what happened. No compiler logic lives here.
 
-Every command ends with one of the exit codes named in exitcodes.py.
+Every line goes through `Console`, which alone applies -q; every command ends with an exit code of exitcodes.py.
 """
 
 from __future__ import annotations
@@ -35,12 +35,29 @@ def plural(count: int, word: str) -> str:
 
 
 class Console:
-    """Where output goes: results on stdout, diagnostics on stderr; quiet keeps only errors."""
+    """Every line the CLI prints, by kind. On stdout: the command's product (`payload`: a report, a schema, a rule;
+    or into a file) and its results (`info`, and `detail` with -v). On stderr: `status` (summaries, notes),
+    `progress` (a bar, for a person at a terminal) and `warn` (errors, and waits, which -q keeps too).
+    Quiet (-q, before or after the command) is applied here and nowhere else: it drops info, detail, status and
+    progress."""
 
-    def __init__(self, quiet: bool, verbose: bool):
-        self.quiet, self.verbose = quiet, verbose
+    def __init__(self, root: Path, quiet: bool, verbose: bool):
+        self.root, self.quiet, self.verbose = root, quiet, verbose
         # A progress bar only for a person at a terminal; CI logs get plain lines.
         self.interactive = sys.stderr.isatty() and not in_ci()
+
+    def payload(self, text: str, output: Path | None = None) -> None:
+        """On stdout, or written to `output` (a relative path starts at the root), in UTF-8."""
+        if output is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            (self.root / output).write_text(text, encoding="utf-8")
+
+    def discard(self, output: Path | None) -> None:
+        """Remove an earlier run's file at `output`: a run that cannot judge must not leave a verdict (perhaps a
+        pass) where its own goes."""
+        if output is not None:
+            (self.root / output).unlink(missing_ok=True)
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -50,9 +67,25 @@ class Console:
         if self.verbose and not self.quiet:
             click.echo(message)
 
+    def status(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True)
+
+    def warn(self, message: str) -> None:
+        click.echo(message, err=True)
+
     def diagnostics(self, items: list[Diagnostic]) -> None:
         for diagnostic in items:
-            click.echo(str(diagnostic), err=True)
+            self.warn(str(diagnostic))
+
+    @property
+    def shows_progress(self) -> bool:
+        return self.interactive and not self.quiet
+
+    def progress(self, text: str) -> None:
+        """A line redrawn in place (no newline)."""
+        if self.shows_progress:
+            click.echo(text, err=True, nl=False)
 
 
 def run(console: Console, action: Callable[[], int]) -> None:
@@ -60,14 +93,14 @@ def run(console: Console, action: Callable[[], int]) -> None:
         code = action()
     except SpecError as exc:
         console.diagnostics(exc.diagnostics)
-        click.echo(f"mlgitops: {plural(len(exc.diagnostics), 'problem')} found; nothing was written", err=True)
+        console.warn(f"mlgitops: {plural(len(exc.diagnostics), 'problem')} found; nothing was written")
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except Exception as exc:  # a bug, not bad input: say so plainly, with the details on request
         if console.verbose:
             raise
-        click.echo(f"mlgitops: internal error: {type(exc).__name__}: {exc} (run with -v for details)", err=True)
+        console.warn(f"mlgitops: internal error: {type(exc).__name__}: {exc} (run with -v for details)")
         code = EXIT_INTERNAL
     sys.exit(code)
 
@@ -89,7 +122,7 @@ def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: b
          jobs: int | None) -> None:
     """mlgitops: compile ML system specs into validated Kubernetes manifests for Argo CD."""
     configure()
-    ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache,
+    ctx.obj = {"root": root, "console": Console(root, quiet, verbose), "cache": not no_cache,
                "trusted": trusted_cache_only or in_ci(), "jobs": jobs}
 
 
@@ -98,7 +131,7 @@ def _cache(ctx: click.Context, read_only: bool = False):
 
     console: Console = ctx.obj["console"]
     return open_cache(ctx.obj["root"], enabled=ctx.obj["cache"], read_only=read_only, trusted=ctx.obj["trusted"],
-                      note=None if console.quiet else lambda message: click.echo(message, err=True))
+                      note=console.status)
 
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
@@ -202,10 +235,10 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         if check:
             differ = stale(ws, out, result)
             for line in differ:
-                click.echo(f"  {line}", err=True)
+                console.warn(f"  {line}")
             if differ:
-                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(differ), 'file')} differ); "
-                           "run `mlgitops compile` and commit the result", err=True)
+                console.warn(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(differ), 'file')} differ); "
+                             "run `mlgitops compile` and commit the result")
                 return EXIT_FAIL
             console.info(f"up to date: {shape} match {ws.display(out)}/")
             return EXIT_OK
@@ -217,7 +250,7 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
 
     def locked_action() -> int:
         # One writer at a time; `--check` writes nothing and needs no lock.
-        with mutex.exclusive(ws.root, lock_timeout, lambda message: click.echo(message, err=True)):
+        with mutex.exclusive(ws.root, lock_timeout, console.warn):
             return action()
 
     run(console, action if check else locked_action)
@@ -226,17 +259,17 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
 def _compile_with_progress(console: Console, ws, **options):
     from .driver import compile_all
 
-    if not console.interactive or console.quiet:
+    if not console.shows_progress:
         return compile_all(ws, **options)
 
     def tick(done: int, total: int) -> None:
         filled = 30 * done // total
-        click.echo(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} units\x1b[K", err=True, nl=False)
+        console.progress(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} units\x1b[K")
 
     try:
         return compile_all(ws, progress=tick, **options)
     finally:
-        click.echo("\r\x1b[K", err=True, nl=False)
+        console.progress("\r\x1b[K")
 
 
 
@@ -282,21 +315,15 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
             chosen = Shard.parse(shard) if shard is not None else WHOLE
         except ValueError as exc:
             raise SpecError([Diagnostic(Code.USAGE, Location("--shard"), str(exc))]) from None
-        if output is not None:
-            # A run that cannot judge must not leave an earlier run's report (perhaps a pass) where this one's goes.
-            (ws.root / output).unlink(missing_ok=True)
+        console.discard(output)
         result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,
                           jobs=ctx.obj["jobs"], offline=offline, base=base, crds=ws.root / crds if crds else None)
-        report = REPORT_FORMATS[report_format](result)
-        if output is None:
-            click.echo(report, nl=not report.endswith("\n"))
-        else:
-            (ws.root / output).write_text(report, encoding="utf-8")
+        console.payload(REPORT_FORMATS[report_format](result), output)
         summary = result.summary()
         verdict = "failed" if result.failed() else "passed"
-        if not console.quiet and (output is not None or report_format != "text"):  # text ends with its verdict
-            click.echo(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
-                       f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived", err=True)
+        if output is not None or report_format != "text":  # text ends with its verdict
+            console.status(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
+                           f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived")
         return EXIT_FAIL if result.failed() else EXIT_OK
 
     run(console, action)
@@ -317,13 +344,9 @@ def merge_reports_command(ctx: click.Context, reports: tuple[Path, ...], output:
 
     def action() -> int:
         text, failed = merge_reports([root / report for report in reports], root)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            (root / output).write_text(text, encoding="utf-8")
-        if not console.quiet:
-            click.echo(f"mlgitops merge-reports: {plural(len(reports), 'shard')} merged; gate "
-                       f"{'failed' if failed else 'passed'}", err=True)
+        console.payload(text, output)
+        console.status(f"mlgitops merge-reports: {plural(len(reports), 'shard')} merged; gate "
+                       f"{'failed' if failed else 'passed'}")
         return EXIT_FAIL if failed else EXIT_OK
 
     run(console, action)
@@ -347,10 +370,7 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
     def action() -> int:
         result = diff_against(ctx.obj["root"], base, envs, _cache(ctx, read_only=True))
         text = render_markdown(result) if diff_format == "markdown" else render_text(result, verbose=console.verbose)
-        if output is None:
-            click.echo(text, nl=not text.endswith("\n"))
-        else:
-            (ctx.obj["root"] / output).write_text(text, encoding="utf-8")
+        console.payload(text, output)
         return EXIT_OK
 
     run(console, action)
@@ -402,20 +422,14 @@ def verify_command(ctx: click.Context, env: str, kubeconfig: Path | None, contex
 
     def action() -> int:
         ws, environment, connection = _connect(ctx, env, kubeconfig, context)
-        if output is not None:
-            (ws.root / output).unlink(missing_ok=True)  # a run that cannot judge leaves no earlier verdict behind
+        console.discard(output)
         _, systems = validate_all(ws)
         result = verify(connection, environment, systems, read_manifests(ws.root, env), date.today())
-        report = REPORT_FORMATS[report_format](result)
-        if output is None:
-            click.echo(report, nl=not report.endswith("\n"))
-        else:
-            (ws.root / output).write_text(report, encoding="utf-8")
+        console.payload(REPORT_FORMATS[report_format](result), output)
         summary = result.summary()
-        if not console.quiet and (output is not None or report_format != "text"):
-            click.echo(f"mlgitops verify {'failed' if result.failed() else 'passed'}: "
-                       f"{plural(summary['errors'], 'blocking finding')}, {plural(summary['warnings'], 'warning')}",
-                       err=True)
+        if output is not None or report_format != "text":
+            console.status(f"mlgitops verify {'failed' if result.failed() else 'passed'}: "
+                           f"{plural(summary['errors'], 'blocking finding')}, {plural(summary['warnings'], 'warning')}")
         return EXIT_FAIL if result.failed() else EXIT_OK
 
     run(console, action)
@@ -448,8 +462,8 @@ def cluster_snapshot(ctx: click.Context, env: str, kubeconfig: Path | None, cont
         if path.exists() and not update_facts:
             changed = drift(read_snapshot(path, ws.display(path)), live)
             if changed:
-                click.echo(f"mlgitops: the cluster differs from {ws.display(path)} in {', '.join(changed)}; run "
-                           "`mlgitops cluster snapshot --update-facts` and commit the result", err=True)
+                console.warn(f"mlgitops: the cluster differs from {ws.display(path)} in {', '.join(changed)}; run "
+                             "`mlgitops cluster snapshot --update-facts` and commit the result")
                 return EXIT_FAIL
             console.info(f"up to date: {ws.display(path)} matches the cluster ({connection.context})")
             return EXIT_OK
@@ -489,16 +503,10 @@ def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str |
     console: Console = ctx.obj["console"]
 
     def action() -> int:
-        root: Path = ctx.obj["root"]
-        if output is not None:  # a read that fails must not leave an earlier status where this one's goes
-            (root / output).unlink(missing_ok=True)
+        console.discard(output)  # a read that fails must not leave an earlier status where this one's goes
         ws, _, connection = _connect(ctx, env, kubeconfig, context)
         statuses = read_status(connection, read_targets(ws.root, ws.root / "generated", env), read_lock(ws.root), env)
-        text = FORMATS[status_format](env, connection, statuses)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            (ws.root / output).write_text(text, encoding="utf-8")
+        console.payload(FORMATS[status_format](env, connection, statuses), output)
         return EXIT_FAIL if any(s.attention for s in statuses) else EXIT_OK
 
     run(console, action)
@@ -538,8 +546,8 @@ def explain(ctx: click.Context, rule_id: str) -> None:
         if rule is None:
             raise SpecError([Diagnostic(Code.USAGE, Location("explain"), f"no rule {rule_id!r}; rule ids look like "
                                         "MLG-SUP-001 or CKV_K8S_43 (see `mlgitops check` output)")])
-        click.echo(f"{rule.id}  [{rule.severity}]  ({rule.engine})\n{rule.title}\n\n"
-                   f"Why:\n  {rule.rationale}\n\nFix:\n  {rule.remediation}")
+        ctx.obj["console"].payload(f"{rule.id}  [{rule.severity}]  ({rule.engine})\n{rule.title}\n\n"
+                                   f"Why:\n  {rule.rationale}\n\nFix:\n  {rule.remediation}\n")
         return EXIT_OK
 
     run(ctx.obj["console"], action)
@@ -555,11 +563,7 @@ def schema(ctx: click.Context, kind: str, out: Path | None) -> None:
     from .schema import json_schema
 
     def action() -> int:
-        text = json.dumps(json_schema(kind), indent=2, sort_keys=True) + "\n"
-        if out is None:
-            click.echo(text, nl=False)
-        else:
-            out.write_text(text)
+        ctx.obj["console"].payload(json.dumps(json_schema(kind), indent=2, sort_keys=True) + "\n", out)
         return EXIT_OK
 
     run(ctx.obj["console"], action)

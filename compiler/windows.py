@@ -1,8 +1,8 @@
 """Scheduling windows: the hours a region's grid is low-carbon or its prices off-peak, and cron schedules in them.
 
 An environment declares, per region, its time zone and its windows as wall-clock ranges (`01:00-05:00`; a range may
-cross midnight, `22:00-06:00`). A spec asks for a window by name (`low-carbon`, `off-peak`) or gives the hours
-itself. Two operations:
+cross midnight, `22:00-06:00`; each an `Hours`, the unit in model/units.py). A spec asks for a window by name
+(`low-carbon`, `off-peak`) or gives the hours itself. Two operations:
 
 - `place`: a cadence (`daily`, `weekly`) becomes the cron expression that starts at the beginning of the first range
   (weekly runs on Sunday), in the window's time zone, so the compiler can write it for the user.

@@ -1,8 +1,6 @@
-"""Command line: parses options, calls the pipeline, prints what happened. No compiler logic lives here.
+"""Command line: parses options, calls the driver, prints what happened. No compiler logic lives here.
 
-Exit codes: 0 clean; 1 `compile --check` found a stale `generated/` (`check`: a blocking finding; `status`: a
-system needing attention); 2 bad input or usage (diagnostics on stderr, never a traceback); 3 an internal error
-(a bug: the traceback is shown with -v).
+Every line goes through `Console`, which alone applies -q; every command ends with an exit code of exitcodes.py.
 """
 
 from __future__ import annotations
@@ -18,10 +16,11 @@ import click
 
 from . import __version__
 from .errors import Code, Diagnostic, Location, SpecError
+from .exitcodes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from .report import FORMATS as REPORT_FORMATS
+from .runtime import configure
 from .textutil import plural
 
-EXIT_STALE, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
 CACHE_VARIABLE = "MLGITOPS_CACHE_DIR"  # compiler.cache.DIRECTORY_VARIABLE, named here so --help imports no YAML
 TRUSTED_HELP = ("Parse, render and judge what is verified: take only gate results bound to the objects just "
                 "rendered from the cache, and never a cache inside the checkout (the default under CI=true).")
@@ -33,12 +32,29 @@ def in_ci() -> bool:
 
 
 class Console:
-    """Where output goes: results on stdout, diagnostics on stderr; quiet keeps only errors."""
+    """Every line the CLI prints, by kind. On stdout: the command's product (`payload`: a report, a schema, a rule;
+    or into a file) and its results (`info`, and `detail` with -v). On stderr: `status` (summaries, notes),
+    `progress` (a bar, for a person at a terminal) and `warn` (errors, and waits, which -q keeps too).
+    Quiet (-q, before or after the command) is applied here and nowhere else: it drops info, detail, status and
+    progress."""
 
-    def __init__(self, quiet: bool, verbose: bool):
-        self.quiet, self.verbose = quiet, verbose
+    def __init__(self, root: Path, quiet: bool, verbose: bool):
+        self.root, self.quiet, self.verbose = root, quiet, verbose
         # A progress bar only for a person at a terminal; CI logs get plain lines.
         self.interactive = sys.stderr.isatty() and not in_ci()
+
+    def payload(self, text: str, output: Path | None = None) -> None:
+        """On stdout, or written to `output` (a relative path starts at the root), in UTF-8."""
+        if output is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            (self.root / output).write_text(text, encoding="utf-8")
+
+    def discard(self, output: Path | None) -> None:
+        """Remove an earlier run's file at `output`: a run that cannot judge must not leave a verdict (perhaps a
+        pass) where its own goes."""
+        if output is not None:
+            (self.root / output).unlink(missing_ok=True)
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -48,9 +64,25 @@ class Console:
         if self.verbose and not self.quiet:
             click.echo(message)
 
+    def status(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True)
+
+    def warn(self, message: str) -> None:
+        click.echo(message, err=True)
+
     def diagnostics(self, items: list[Diagnostic]) -> None:
         for diagnostic in items:
-            click.echo(str(diagnostic), err=True)
+            self.warn(str(diagnostic))
+
+    @property
+    def shows_progress(self) -> bool:
+        return self.interactive and not self.quiet
+
+    def progress(self, text: str) -> None:
+        """A line redrawn in place (no newline)."""
+        if self.shows_progress:
+            click.echo(text, err=True, nl=False)
 
 
 def run(console: Console, action: Callable[[], int]) -> None:
@@ -58,14 +90,14 @@ def run(console: Console, action: Callable[[], int]) -> None:
         code = action()
     except SpecError as exc:
         console.diagnostics(exc.diagnostics)
-        click.echo(f"mlgitops: {plural(len(exc.diagnostics), 'problem')} found; nothing was written", err=True)
+        console.warn(f"mlgitops: {plural(len(exc.diagnostics), 'problem')} found; nothing was written")
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        code = 130
+        code = EXIT_INTERRUPTED
     except Exception as exc:  # a bug, not bad input: say so plainly, with the details on request
         if console.verbose:
             raise
-        click.echo(f"mlgitops: internal error: {type(exc).__name__}: {exc} (run with -v for details)", err=True)
+        console.warn(f"mlgitops: internal error: {type(exc).__name__}: {exc} (run with -v for details)")
         code = EXIT_INTERNAL
     sys.exit(code)
 
@@ -86,7 +118,8 @@ def run(console: Console, action: Callable[[], int]) -> None:
 def main(ctx: click.Context, root: Path, quiet: bool, verbose: bool, no_cache: bool, trusted_cache_only: bool,
          jobs: int | None) -> None:
     """mlgitops: compile ML system specs into validated Kubernetes manifests for Argo CD."""
-    ctx.obj = {"root": root, "console": Console(quiet, verbose), "cache": not no_cache,
+    configure()
+    ctx.obj = {"root": root, "console": Console(root, quiet, verbose), "cache": not no_cache,
                "trusted": trusted_cache_only or in_ci(), "jobs": jobs}
 
 
@@ -95,7 +128,7 @@ def _cache(ctx: click.Context, read_only: bool = False):
 
     console: Console = ctx.obj["console"]
     return open_cache(ctx.obj["root"], enabled=ctx.obj["cache"], read_only=read_only, trusted=ctx.obj["trusted"],
-                      note=None if console.quiet else lambda message: click.echo(message, err=True))
+                      note=console.status)
 
 
 def _workspace(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...] = ()):
@@ -152,7 +185,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         names = sorted({s.name for s in systems})
         console.info(f"ok: {plural(len(names), 'system')} valid in {plural(len(envs), 'environment')} "
                      f"({', '.join(envs)})")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -175,13 +208,13 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
                     check: bool, update_lock: bool, offline: bool, lock_timeout: float) -> None:
     """Compile specs into generated/<env>/<system>/."""
     from . import emit, mutex
-    from .pins import LOCK_FILE, lock_text, write_lock
+    from .driver import output_scope, stale
+    from .pins import LOCK_FILE, write_lock
     from .unitkey import UnitKey
 
     console: Console = ctx.obj["console"]
     ws = _workspace(ctx, paths, envs)
     out = ws.root / (out or "generated")
-    lock_path = ws.root / LOCK_FILE
 
     def action() -> int:
         started = time.perf_counter()
@@ -197,28 +230,25 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
         total = sum(len(u.objects) for u in result.units)
         shape = (f"{plural(len(result.systems), 'system')} × {plural(len(result.envs), 'environment')}, "
                  f"{plural(total, 'object')}")
-        scope = emit.Scope.of(result.units, result.envs, sorted(result.environments), ws.whole)
         if check:
-            stale = emit.differences(out, result.units, scope)
-            if lock_text(result.lock) != (lock_path.read_text() if lock_path.exists() else ""):
-                stale.append(f"~ {LOCK_FILE}")
-            for line in stale:
-                click.echo(f"  {line}", err=True)
-            if stale:
-                click.echo(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(stale), 'file')} differ); "
-                           "run `mlgitops compile` and commit the result", err=True)
-                return EXIT_STALE
+            differ = stale(ws, out, result)
+            for line in differ:
+                console.warn(f"  {line}")
+            if differ:
+                console.warn(f"mlgitops: {ws.display(out)}/ is stale ({plural(len(differ), 'file')} differ); "
+                             "run `mlgitops compile` and commit the result")
+                return EXIT_FAIL
             console.info(f"up to date: {shape} match {ws.display(out)}/")
-            return 0
-        emit.write(out, result.units, scope, inputs=(ws.root, ws.spec_dir, ws.env_dir))
+            return EXIT_OK
+        emit.write(out, result.units, output_scope(ws, result), inputs=(ws.root, ws.spec_dir, ws.env_dir))
         if write_lock(ws.root, result.lock):
             console.info(f"updated {LOCK_FILE}")
         console.info(f"compiled {shape} into {ws.display(out)}/ in {time.perf_counter() - started:.1f}s")
-        return 0
+        return EXIT_OK
 
     def locked_action() -> int:
         # One writer at a time; `--check` writes nothing and needs no lock.
-        with mutex.exclusive(ws.root, lock_timeout, lambda message: click.echo(message, err=True)):
+        with mutex.exclusive(ws.root, lock_timeout, console.warn):
             return action()
 
     run(console, action if check else locked_action)
@@ -227,17 +257,17 @@ def compile_command(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str
 def _compile_with_progress(console: Console, ws, **options):
     from .driver import compile_all
 
-    if not console.interactive or console.quiet:
+    if not console.shows_progress:
         return compile_all(ws, **options)
 
     def tick(done: int, total: int) -> None:
         filled = 30 * done // total
-        click.echo(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} units\x1b[K", err=True, nl=False)
+        console.progress(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} units\x1b[K")
 
     try:
         return compile_all(ws, progress=tick, **options)
     finally:
-        click.echo("\r\x1b[K", err=True, nl=False)
+        console.progress("\r\x1b[K")
 
 
 
@@ -283,22 +313,16 @@ def check(ctx: click.Context, paths: tuple[Path, ...], envs: tuple[str, ...], re
             chosen = Shard.parse(shard) if shard is not None else WHOLE
         except ValueError as exc:
             raise SpecError([Diagnostic(Code.USAGE, Location("--shard"), str(exc))]) from None
-        if output is not None:
-            # A run that cannot judge must not leave an earlier run's report (perhaps a pass) where this one's goes.
-            (ws.root / output).unlink(missing_ok=True)
+        console.discard(output)
         result = run_gate(ws, opa_url, today.date() if today else None, cache=_cache(ctx), shard=chosen,
                           jobs=ctx.obj["jobs"], offline=offline, base=base, crds=ws.root / crds if crds else None)
-        report = REPORT_FORMATS[report_format](result)
-        if output is None:
-            click.echo(report, nl=not report.endswith("\n"))
-        else:
-            (ws.root / output).write_text(report, encoding="utf-8")
+        console.payload(REPORT_FORMATS[report_format](result), output)
         summary = result.summary()
         verdict = "failed" if result.failed() else "passed"
-        if not console.quiet and (output is not None or report_format != "text"):  # text ends with its verdict
-            click.echo(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
-                       f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived", err=True)
-        return 1 if result.failed() else 0
+        if output is not None or report_format != "text":  # text ends with its verdict
+            console.status(f"mlgitops check {verdict}: {plural(summary['errors'], 'blocking finding')}, "
+                           f"{plural(summary['warnings'], 'warning')}, {summary['waived']} waived")
+        return EXIT_FAIL if result.failed() else EXIT_OK
 
     run(console, action)
 
@@ -318,14 +342,10 @@ def merge_reports_command(ctx: click.Context, reports: tuple[Path, ...], output:
 
     def action() -> int:
         text, failed = merge_reports([root / report for report in reports], root)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            (root / output).write_text(text, encoding="utf-8")
-        if not console.quiet:
-            click.echo(f"mlgitops merge-reports: {plural(len(reports), 'shard')} merged; gate "
-                       f"{'failed' if failed else 'passed'}", err=True)
-        return 1 if failed else 0
+        console.payload(text, output)
+        console.status(f"mlgitops merge-reports: {plural(len(reports), 'shard')} merged; gate "
+                       f"{'failed' if failed else 'passed'}")
+        return EXIT_FAIL if failed else EXIT_OK
 
     run(console, action)
 
@@ -348,11 +368,8 @@ def diff(ctx: click.Context, envs: tuple[str, ...], base: str, diff_format: str,
     def action() -> int:
         result = diff_against(ctx.obj["root"], base, envs, _cache(ctx, read_only=True))
         text = render_markdown(result) if diff_format == "markdown" else render_text(result, verbose=console.verbose)
-        if output is None:
-            click.echo(text, nl=not text.endswith("\n"))
-        else:
-            (ctx.obj["root"] / output).write_text(text, encoding="utf-8")
-        return 0
+        console.payload(text, output)
+        return EXIT_OK
 
     run(console, action)
 
@@ -403,21 +420,15 @@ def verify_command(ctx: click.Context, env: str, kubeconfig: Path | None, contex
 
     def action() -> int:
         ws, environment, connection = _connect(ctx, env, kubeconfig, context)
-        if output is not None:
-            (ws.root / output).unlink(missing_ok=True)  # a run that cannot judge leaves no earlier verdict behind
+        console.discard(output)
         _, systems = validate_all(ws)
         result = verify(connection, environment, systems, read_manifests(ws.root, env), date.today())
-        report = REPORT_FORMATS[report_format](result)
-        if output is None:
-            click.echo(report, nl=not report.endswith("\n"))
-        else:
-            (ws.root / output).write_text(report, encoding="utf-8")
+        console.payload(REPORT_FORMATS[report_format](result), output)
         summary = result.summary()
-        if not console.quiet and (output is not None or report_format != "text"):
-            click.echo(f"mlgitops verify {'failed' if result.failed() else 'passed'}: "
-                       f"{plural(summary['errors'], 'blocking finding')}, {plural(summary['warnings'], 'warning')}",
-                       err=True)
-        return 1 if result.failed() else 0
+        if output is not None or report_format != "text":
+            console.status(f"mlgitops verify {'failed' if result.failed() else 'passed'}: "
+                           f"{plural(summary['errors'], 'blocking finding')}, {plural(summary['warnings'], 'warning')}")
+        return EXIT_FAIL if result.failed() else EXIT_OK
 
     run(console, action)
 
@@ -449,17 +460,17 @@ def cluster_snapshot(ctx: click.Context, env: str, kubeconfig: Path | None, cont
         if path.exists() and not update_facts:
             changed = drift(read_snapshot(path, ws.display(path)), live)
             if changed:
-                click.echo(f"mlgitops: the cluster differs from {ws.display(path)} in {', '.join(changed)}; run "
-                           "`mlgitops cluster snapshot --update-facts` and commit the result", err=True)
-                return EXIT_STALE
+                console.warn(f"mlgitops: the cluster differs from {ws.display(path)} in {', '.join(changed)}; run "
+                             "`mlgitops cluster snapshot --update-facts` and commit the result")
+                return EXIT_FAIL
             console.info(f"up to date: {ws.display(path)} matches the cluster ({connection.context})")
-            return 0
+            return EXIT_OK
         written = write_snapshot(path, live)
         pools = sum(p.nodes for p in live.node_pools)
         console.info(f"{'wrote' if written else 'unchanged:'} {ws.display(path)}: Kubernetes "
                      f"{live.kubernetes_version}, {plural(pools, 'node')} in {plural(len(live.node_pools), 'pool')}, "
                      f"{plural(len(live.apis), 'API group version')}")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -490,17 +501,11 @@ def status(ctx: click.Context, env: str, kubeconfig: Path | None, context: str |
     console: Console = ctx.obj["console"]
 
     def action() -> int:
-        root: Path = ctx.obj["root"]
-        if output is not None:  # a read that fails must not leave an earlier status where this one's goes
-            (root / output).unlink(missing_ok=True)
+        console.discard(output)  # a read that fails must not leave an earlier status where this one's goes
         ws, _, connection = _connect(ctx, env, kubeconfig, context)
         statuses = read_status(connection, read_targets(ws.root, ws.root / "generated", env), read_lock(ws.root), env)
-        text = FORMATS[status_format](env, connection, statuses)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            (ws.root / output).write_text(text, encoding="utf-8")
-        return 1 if any(s.attention for s in statuses) else 0
+        console.payload(FORMATS[status_format](env, connection, statuses), output)
+        return EXIT_FAIL if any(s.attention for s in statuses) else EXIT_OK
 
     run(console, action)
 
@@ -522,7 +527,7 @@ def init(ctx: click.Context, directory: Path, tool_repo: str | None, tool_ref: s
         written = scaffold(target, tool_repository=tool_repo or TOOL_REPOSITORY, tool_ref=tool_ref or TOOL_REF)
         console.info(f"created {plural(len(written), 'file')} in {directory}/")
         console.info(f"next: cd {directory} && mlgitops compile && mlgitops check")
-        return 0
+        return EXIT_OK
 
     run(console, action)
 
@@ -539,9 +544,9 @@ def explain(ctx: click.Context, rule_id: str) -> None:
         if rule is None:
             raise SpecError([Diagnostic(Code.USAGE, Location("explain"), f"no rule {rule_id!r}; rule ids look like "
                                         "MLG-SUP-001 or CKV_K8S_43 (see `mlgitops check` output)")])
-        click.echo(f"{rule.id}  [{rule.severity}]  ({rule.engine})\n{rule.title}\n\n"
-                   f"Why:\n  {rule.rationale}\n\nFix:\n  {rule.remediation}")
-        return 0
+        ctx.obj["console"].payload(f"{rule.id}  [{rule.severity}]  ({rule.engine})\n{rule.title}\n\n"
+                                   f"Why:\n  {rule.rationale}\n\nFix:\n  {rule.remediation}\n")
+        return EXIT_OK
 
     run(ctx.obj["console"], action)
 
@@ -556,12 +561,8 @@ def schema(ctx: click.Context, kind: str, out: Path | None) -> None:
     from .schema import json_schema
 
     def action() -> int:
-        text = json.dumps(json_schema(kind), indent=2, sort_keys=True) + "\n"
-        if out is None:
-            click.echo(text, nl=False)
-        else:
-            out.write_text(text)
-        return 0
+        ctx.obj["console"].payload(json.dumps(json_schema(kind), indent=2, sort_keys=True) + "\n", out)
+        return EXIT_OK
 
     run(ctx.obj["console"], action)
 

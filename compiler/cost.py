@@ -44,11 +44,11 @@ from .model.environment import Environment
 from .model.mlsystem import Gpu, GpuSharing, Resources
 from .model.units import cpu_cores, cron_expression, duration_seconds, memory_bytes
 from .unitkey import UnitKey
+from .windows import YEAR
 
 DEFAULT_RUNTIME = "1h"  # a training run without maxRuntime
 DRIFT_RUNTIME = "10m"  # one drift check
 MIG_SLICES = 7  # compute slices of a MIG-capable GPU (A100, H100)
-YEAR = (datetime(2025, 1, 1), datetime(2026, 1, 1))  # 8760 h, no leap day
 LEAP_YEARS = (datetime(2025, 1, 1), datetime(2029, 1, 1))  # 35064 h, one 29 February
 MAX_COUNTED_RUNS = 10_000  # more frequent schedules (beyond ~ hourly) are extrapolated from their first runs
 GIB = 1 << 30

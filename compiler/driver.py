@@ -2,9 +2,10 @@
 
 `Workspace` says where things are; `validate_all` stops after validation and merge; `prepare` also resolves and
 turns the result into self-contained `Job`s; `compile_all` renders them — from the cache where their inputs are
-unchanged, across worker processes otherwise — returning `Unit`s for `emit`. Every spec and environment is checked
-before anything is rendered, and all diagnostics of a run are raised together (`SpecError`), so one run shows every
-problem. `tenancy.yaml`, when the repository has one, is loaded and checked with the specs (see tenancy.py).
+unchanged, across worker processes otherwise — returning `Unit`s for `emit`; `stale` compares them (and the lock)
+with what is on disk. Every spec and environment is checked before anything is rendered, and all diagnostics of a
+run are raised together (`SpecError`), so one run shows every problem. `tenancy.yaml`, when the repository has
+one, is loaded and checked with the specs (see tenancy.py).
 """
 
 from __future__ import annotations
@@ -17,21 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Cache, canonical, digest, fingerprint
-from .emit import Unit
+from .emit import ARGOCD_DIR, Scope, Unit, assemble_argocd, differences
 from .errors import Code, Diagnostic, Location, SpecError
 from .load import Document
 from .merge import EnvironmentDoc, MergedSystem, check_overrides, merge
 from .model import Environment, MLSystem
 from .model.tenancy import Tenancy
 from .parallel import run_all
-from .pins import Pins, read_lock
+from .pins import LOCK_FILE, Pins, lock_text, read_lock
 from .plaintext import find_plaintext_secrets
 from .resolve import ResolvedModel, resolve_all
 from .tenancy import TENANCY_FILE, conflicts
 from .validate import validate
 
 SPEC_SUFFIXES = (".yaml", ".yml")
-ARGOCD_DIR = "_argocd"  # generated/<env>/_argocd: not a DNS label, so never a system's directory
 
 
 @dataclass(frozen=True)
@@ -318,11 +318,6 @@ def rendered(job: Job, cache: Cache) -> Rendered:
     return objects, argocd
 
 
-def argocd_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`_argocd/`: the projects first (Argo CD refuses an Application whose project is missing), then by name."""
-    return sorted(objects, key=lambda o: (o["kind"] != "AppProject", o["metadata"]["name"]))
-
-
 def _render_task(task: tuple[Job, Cache]) -> tuple[Rendered, float]:
     started = time.perf_counter()
     output = rendered(*task)
@@ -344,9 +339,11 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
                                                         jobs, report), strict=True):
         outputs[index] = output
         result.timings[(prepared.jobs[index].env, prepared.jobs[index].system)] = seconds
-    argocd: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
+    # an Argo CD job renders an environment's projects, a system's job that system's Application
+    projects: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
+    applications: dict[str, list[dict[str, Any]]] = {env: [] for env in prepared.envs}
     for job, (objects, for_argocd) in zip(prepared.jobs, outputs, strict=True):  # type: ignore[misc]
-        argocd[job.env] += for_argocd
+        (projects if job.argocd else applications)[job.env].extend(for_argocd)
         if (job.env, job.system) not in result.timings:
             result.reused.add((job.env, job.system))
             result.timings[(job.env, job.system)] = 0.0
@@ -355,9 +352,24 @@ def compile_all(ws: Workspace, progress: Callable[[int, int], None] | None = Non
     if ws.whole:  # only a run over every spec rewrites _argocd/, which lists every system
         for env in prepared.envs:
             result.units.append(Unit(env, ARGOCD_DIR, prepared.environments[env].document.file,
-                                     argocd_order(argocd[env])))
+                                     assemble_argocd(projects[env], applications[env])))
         cache.prune()
     return result
+
+
+def output_scope(ws: Workspace, result: Result) -> Scope:
+    """What the run answers for under the output directory (see emit.Scope)."""
+    return Scope.of(result.units, result.envs, sorted(result.environments), ws.whole)
+
+
+def stale(ws: Workspace, out: Path, result: Result) -> list[str]:
+    """What `compile --check` finds out of date: each path under `out` that is not what the run produces
+    (emit.differences), and the lock when its text is not the run's."""
+    found = differences(out, result.units, output_scope(ws, result))
+    lock = ws.root / LOCK_FILE
+    if lock_text(result.lock) != (lock.read_text() if lock.exists() else ""):
+        found.append(f"~ {LOCK_FILE}")
+    return found
 
 
 def _next_lock(locked: Pins, pins: Pins, systems: list[MergedSystem], ws: Workspace) -> Pins:

@@ -24,10 +24,10 @@ from .load import Document, FieldPath, SourceMap, dotted
 from .model import Environment, MLSystem
 from .model.mlsystem import ScaleMetric
 from .model.names import name_problems
-from .model.units import CADENCES
+from .model.units import CADENCES, Hours
 from .platform import misfits
 from .validate import suggest, validate
-from .windows import Hours, first_outside, place
+from .windows import first_outside, place
 
 # Sections a default may only refine, never create.
 WORKLOAD_SECTIONS = ("model", "training", "serving")

@@ -16,6 +16,8 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from .runtime import configure
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -53,7 +55,8 @@ def run_all(function: Callable[[T], R], items: Sequence[T], jobs: int | None = N
         return results
     results: list[R | None] = [None] * len(items)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context) as pool:
+    # each worker sets up the engines' environment itself: a caller other than the CLI may not have
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context, initializer=configure) as pool:
         futures = {pool.submit(function, item): index for index, item in enumerate(items)}
         pending, finished = set(futures), 0
         while pending:

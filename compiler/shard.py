@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .driver import ARGOCD_DIR
+from .emit import ARGOCD_DIR
 
 
 @dataclass(frozen=True)

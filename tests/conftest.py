@@ -28,6 +28,9 @@ from click.testing import CliRunner
 
 from compiler.cli import main
 from compiler.model.platform import Platform
+from compiler.runtime import configure
+
+configure()  # in-process use, before any test module imports cdk8s, Checkov or regorus
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"

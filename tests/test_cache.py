@@ -17,7 +17,8 @@ import pytest
 
 import compiler.cache
 from compiler.cache import Cache, fingerprint
-from compiler.driver import ARGOCD_DIR, Workspace, compile_all
+from compiler.driver import Workspace, compile_all
+from compiler.emit import ARGOCD_DIR
 from compiler.errors import SpecError
 from compiler.gate.run import run_gate
 from conftest import edit, run_cli, tree

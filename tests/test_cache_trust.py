@@ -30,7 +30,8 @@ import pytest
 
 from compiler import cli
 from compiler.cache import DIRECTORY_VARIABLE, Cache, default_directory
-from compiler.driver import ARGOCD_DIR, Workspace, validate_all
+from compiler.driver import Workspace, validate_all
+from compiler.emit import ARGOCD_DIR
 from compiler.gate.run import run_gate
 from compiler.gate.unit import objects_digest
 from conftest import copy_examples, edit, example_registry, run_cli, tree

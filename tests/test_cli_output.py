@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
-from conftest import edit, run_cli, tree
+from conftest import ROOT, edit, run_cli, tree
 
 
 def test_compile_prints_a_line_per_system_and_environment_and_a_summary(repo: Path) -> None:
@@ -113,3 +114,14 @@ def test_diff_command_shows_one_field_change_against_head(repo: Path) -> None:
     markdown = run_cli(repo, "diff", "--base", "HEAD", "--format", "markdown", "--output", "diff.md")
     assert markdown.exit_code == 0 and "<details>" in (repo / "diff.md").read_text()
     assert run_cli(repo, "diff", "--base", "no-such-ref").exit_code == 2
+
+
+def test_every_line_and_file_of_the_cli_goes_through_its_console() -> None:
+    """One place decides where output goes and what -q drops: `Console` alone echoes, prints or writes a file."""
+    module = ast.parse((ROOT / "compiler" / "cli.py").read_text(encoding="utf-8"))
+    [console] = [node for node in module.body if isinstance(node, ast.ClassDef) and node.name == "Console"]
+    inside = {id(node) for node in ast.walk(console)}
+    output = {"echo", "secho", "write_text", "write_bytes", "unlink", "stdout", "stderr"}
+    stray = [node.lineno for node in ast.walk(module) if id(node) not in inside
+             and (getattr(node, "attr", None) in output or getattr(node, "id", None) == "print")]
+    assert stray == []

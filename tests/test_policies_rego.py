@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -45,9 +44,6 @@ EXPECTED_ON_EXAMPLES = {
     ("prod", "recommender"): {"MLG-SUP-003"},
     ("prod", "support-assistant"): {"MLG-SUP-003"},
 }
-
-os.environ.setdefault("RUST_BACKTRACE", "0")  # a regorus panic is reported as a Python error, without a Rust trace
-
 
 def _rego(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.rego"))

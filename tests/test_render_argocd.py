@@ -9,8 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from compiler.driver import ARGOCD_DIR, Workspace, compile_all, load_environments, validate_all
-from compiler.render.argocd import ROOT_KINDS, render_argocd
+from compiler.driver import Workspace, compile_all, load_environments, validate_all
+from compiler.emit import ARGOCD_DIR, assemble_argocd
+from compiler.render.argocd import ROOT_KINDS, render_application, render_projects
 from conftest import ROOT, edit, require_shared_schemas, run_cli, schema_errors
 
 # The examples: fraud-scorer is a Deployment scaled by KEDA; the KServe systems' replicas are KServe's own business.
@@ -18,12 +19,18 @@ AUTOSCALED = {"fraud-scorer": True, "recommender": False, "support-assistant": F
 TEAMS = {"fraud-scorer": "payments-risk", "recommender": "personalization", "support-assistant": "customer-ai"}
 
 
+def _argocd(environment, systems: list, autoscaled: dict[str, bool]) -> list[dict]:
+    """`_argocd/` of one environment, assembled as `compile_all` does."""
+    return assemble_argocd(render_projects(environment, systems),
+                           [render_application(environment, s, autoscaled[s.name]) for s in systems])
+
+
 def _render(repo: Path, autoscaled: dict[str, bool] | None = None) -> dict[str, list[dict]]:
     """The Argo CD objects of every environment, by environment name."""
     ws = Workspace(repo)
     environments = load_environments(ws)
     envs, systems = validate_all(ws)
-    return {env: render_argocd(environments[env], [s for s in systems if s.env == env], autoscaled or AUTOSCALED)
+    return {env: _argocd(environments[env], [s for s in systems if s.env == env], autoscaled or AUTOSCALED)
             for env in envs}
 
 
@@ -38,6 +45,11 @@ def _group(api_version: str) -> str:
 @pytest.fixture
 def rendered(repo: Path) -> dict[str, list[dict]]:
     return _render(repo)
+
+
+def test_a_compile_writes_what_these_tests_render(repo: Path, rendered: dict[str, list[dict]]) -> None:
+    """The tests below read `_render`; a compile's `_argocd/` units are those very objects."""
+    assert {u.env: u.objects for u in compile_all(Workspace(repo)).units if u.system == ARGOCD_DIR} == rendered
 
 
 def test_every_object_is_valid_labelled_and_in_the_argocd_namespace(rendered: dict[str, list[dict]]) -> None:
@@ -281,11 +293,11 @@ def test_output_is_deterministic_whatever_the_input_order(repo: Path) -> None:
     ws = Workspace(repo)
     environment = load_environments(ws)["dev"]
     systems = [s for s in validate_all(ws)[1] if s.env == "dev"]
-    assert render_argocd(environment, systems, AUTOSCALED) == render_argocd(environment, systems[::-1], AUTOSCALED)
+    assert _argocd(environment, systems, AUTOSCALED) == _argocd(environment, systems[::-1], AUTOSCALED)
 
 
 def test_systems_of_another_environment_are_refused(repo: Path) -> None:
     ws = Workspace(repo)
     _, systems = validate_all(ws)
     with pytest.raises(ValueError, match="prod"):
-        render_argocd(load_environments(ws)["dev"], systems, AUTOSCALED)
+        render_projects(load_environments(ws)["dev"], systems)

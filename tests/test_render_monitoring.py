@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import compiler.render as render_package  # first: settles JSII_NODE before cdk8s starts
+import compiler.render as render_package
 from compiler.driver import Workspace, validate_all
 from compiler.merge import MergedSystem
 from compiler.model.mlsystem import ModelFormat, Monitoring, ServingMetrics, Slo

@@ -44,6 +44,12 @@ def test_schema_to_stdout() -> None:
     assert json.loads(result.stdout)["title"] == "MLSystem"
 
 
+def test_schema_out_starts_at_the_root(tmp_path) -> None:
+    """`--root` works like `git -C` here too: `--out x.json` is the root's x.json, whatever the current directory."""
+    assert run_cli(tmp_path, "schema", "--kind", "Environment", "--out", "x.json").exit_code == 0
+    assert (tmp_path / "x.json").read_bytes() == (ROOT / "schemas" / "environment.schema.json").read_bytes()
+
+
 def test_diagnostic_codes_are_unique() -> None:
     values = [member.value for member in Code.__members__.values()]
     assert len(values) == len(set(values)), "two diagnostic names share a code"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.driver import ARGOCD_DIR
+from compiler.emit import ARGOCD_DIR
 from compiler.shard import Shard
 from conftest import edit, run_cli
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from compiler.windows import Hours, first_outside, place
+from compiler.model.units import Hours
+from compiler.windows import first_outside, place
 from conftest import edit, line_of, run_cli, schema_errors
 
 

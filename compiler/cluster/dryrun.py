@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from ..driver import ARGOCD_DIR
+from ..emit import ARGOCD_DIR
 from ..errors import Code, Diagnostic, Location, SpecError
 from ..gate.finding import Finding, GateResult, Rule
 from ..gate.unit import object_location

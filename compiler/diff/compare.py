@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..cost import Estimate
-from ..driver import ARGOCD_DIR
-from ..emit import Unit, layout
+from ..emit import ARGOCD_DIR, Unit, layout
 from ..labels import SPEC_HASH_ANNOTATION
 from ..pins import PinChange
 from ..unitkey import UnitKey

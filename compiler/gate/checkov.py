@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -23,13 +22,6 @@ from ..emit import Unit, layout, plan
 from ..errors import Code, Diagnostic, Location, SpecError
 from ..textutil import first_line
 from .finding import SEVERITIES, Rule
-
-# Checkov must not call its vendor's API (there is no network here, and the gate must not depend on one).
-os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")
-os.environ.setdefault("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
-# Each scan is one unit of a few dozen files, and the gate already runs one worker per core: Checkov forking its
-# own parser processes per scan would cost more than the parsing.
-os.environ.setdefault("CHECKOV_PARALLELIZATION_TYPE", "none")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from ..errors import Code, Diagnostic, Location, SpecError
 from ..textutil import first_line
 from .policies import PolicyLibrary
 
-os.environ.setdefault("RUST_BACKTRACE", "0")  # regorus's errors as one clean message, not a Rust backtrace
 PARSE_ERROR = re.compile(r"--> (?P<file>[^\n]+?):(?P<line>\d+):(?P<col>\d+).*?error: (?P<message>[^\n]+)", re.S)
 RESULT_KINDS = ("deny", "warn")
 OPA_TIMEOUT_VARIABLE = "MLGITOPS_OPA_TIMEOUT"

@@ -24,8 +24,8 @@ from typing import Any
 
 from ..cache import Cache, canonical, digest
 from ..cluster.snapshot import CLUSTERS_DIR, read_snapshot, snapshot_path
-from ..driver import ARGOCD_DIR, Job, Rendered, rendered
-from ..emit import Unit, layout
+from ..driver import Job, Rendered, rendered
+from ..emit import ARGOCD_DIR, Unit, layout
 from ..errors import Location
 from ..labels import COMPONENT_LABEL, PART_OF_LABEL
 from ..load import FieldPath, parse_dotted

@@ -1,4 +1,5 @@
-"""Units a spec is written in — CPU and memory quantities, durations, percentages, cron — as pydantic types.
+"""Units a spec is written in — CPU and memory quantities, durations, percentages, cron, hours of the day — as
+pydantic types.
 
 Each type keeps the user's notation (normalised) so the merged spec reads like the source, and has a parse
 function for the numbers renderers and cost estimates need. Error messages say what a valid value looks like.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -26,6 +28,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?(ms|s|m|h|d))+$")
 _DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _PERCENT = re.compile(r"^(\d+(\.\d+)?)%$")
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 # Kubernetes CronJob understands these macros and the five-field form, but not Quartz extensions (L, W, #).
 CADENCES = ("daily", "weekly")
 CRON_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
@@ -102,9 +105,33 @@ def _check_schedule(value: str) -> str:
     return value if value in CADENCES else _check_cron(value)
 
 
-def _check_hours(value: str) -> str:
-    from ..windows import Hours  # the arithmetic lives with the windows; the spec only needs the check
+@dataclass(frozen=True)
+class Hours:
+    """A daily range of wall-clock minutes [start, end); `end < start` crosses midnight, `end == start` is all day."""
 
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> Hours:
+        match = _RANGE.match(text)
+        if not match or (match[3] == "24" and match[4] != "00"):
+            raise ValueError(f"{text!r} is not a range of hours: write HH:MM-HH:MM, e.g. 22:00-06:00")
+        start, end = int(match[1]) * 60 + int(match[2]), int(match[3]) * 60 + int(match[4])
+        return cls(start, end % (24 * 60))
+
+    def contains(self, minute: int) -> bool:
+        if self.start == self.end:
+            return True
+        if self.start < self.end:
+            return self.start <= minute < self.end
+        return minute >= self.start or minute < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
+
+
+def _check_hours(value: str) -> str:
     Hours.parse(value)
     return value
 

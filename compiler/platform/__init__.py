@@ -10,29 +10,13 @@ then rely on what these checks guarantee.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
-from ..errors import Code
-from ..load import FieldPath
 from ..model import Environment, MLSystem
-
-
-@dataclass(frozen=True)
-class Misfit:
-    field: FieldPath
-    message: str
-    code: Code = Code.PLATFORM_CANNOT
-
-
-Check = Callable[[MLSystem, Environment, str], Iterable[Misfit]]
-
-# After Misfit: each concern's module imports it from here.
-from .gpu import gpu_misfits  # noqa: E402
-from .monitoring import slo_metrics  # noqa: E402
-from .serving import serving_misfits  # noqa: E402
-from .tenancy import object_store_credentials  # noqa: E402
-from .training import check_training  # noqa: E402
+from .gpu import gpu_misfits
+from .misfit import Check, Misfit
+from .monitoring import slo_metrics
+from .serving import serving_misfits
+from .tenancy import object_store_credentials
+from .training import check_training
 
 # Every concern's check, in the order their findings are listed.
 CHECKS: tuple[Check, ...] = (gpu_misfits, slo_metrics, serving_misfits, object_store_credentials, check_training)

@@ -21,7 +21,7 @@ from ..errors import Code
 from ..load import FieldPath
 from ..model import Environment, MLSystem
 from ..model.mlsystem import Gpu, GpuSharing
-from . import Misfit
+from .misfit import Misfit
 
 ALLOCATORS = {"device-plugin": "the device plugin", "dra": "the DRA driver"}
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from ..model import Environment, MLSystem
 from ..model.mlsystem import ModelFormat, Runtime, ServingMetrics, Slo
 from ..model.units import duration_seconds
-from . import Misfit
+from .misfit import Misfit
 
 # KServe's own Python model servers (kserve/kserve@aaac4e294d python/kserve/kserve/metrics.py, model.py): one
 # `request_predict_seconds{model_name}` histogram around predict() with the client's default buckets; no HTTP

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from ..model import Environment, MLSystem
 from ..model.mlsystem import GpuSharing, Runtime, ScaleMetric
-from . import Misfit
+from .misfit import Misfit
 
 KNATIVE_FEATURE_FLAGS = {"node_selector": "kubernetes.podspec-nodeselector",
                          "tolerations": "kubernetes.podspec-tolerations",

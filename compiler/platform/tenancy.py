@@ -11,7 +11,7 @@ from ..errors import Code
 from ..load import FieldPath
 from ..model import Environment, MLSystem
 from ..model.platform import STORE_IDENTITIES
-from . import Misfit
+from .misfit import Misfit
 
 
 def _object_uris(spec: MLSystem) -> Iterator[tuple[FieldPath, str]]:

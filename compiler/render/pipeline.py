@@ -25,9 +25,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from urllib.parse import urlsplit
 
+import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..model.names import PIPELINE_SUFFIX
@@ -43,32 +43,34 @@ from .argo import (
     mutex,
     run_bounds,
 )
-from .context import RenderContext
+from .context import RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template, template_json
 from .tenancy import object_store_annotations
 from .training import COMPONENT as TRAINING
-from .training import QUEUE_LABEL, TrainingChart, launcher_rule
+from .training import QUEUE_LABEL, distributed_step, launcher_rule, training_container
 
 COMPONENT = "pipeline"
 ENTRYPOINT = "pipeline"
 DRIFT_ALERT = "ModelDriftHigh"
 WORKFLOW_ENV = "MLGITOPS_WORKFLOW"  # the run's Workflow name: the MLflow tag mlgitops.workflow that links the steps
 DRIFT_POLL = "*/15 * * * *"
+# Every step, training too, is told which workflow runs it: training tags its MLflow run with that, and the
+# evaluate and register steps find the candidate by the tag (a PyTorchJob has no way to hand back outputs).
+STEP_ENV = {WORKFLOW_ENV: "{{workflow.name}}"}
 # A drift check ends before the next poll is due, so `Forbid` never skips one.
 DRIFT_CHECK_DEADLINE_SECONDS = 14 * 60
 EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
                                verbs=["create", "patch"])
 
 
-class PipelineChart(TrainingChart):
-    """Reuses the training chart's containers, labels and PyTorchJob body for the train step."""
+class PipelineChart(SystemChart):
+    """The train step is the training section's container or distributed job (render/training.py)."""
 
-    def __init__(self, scope, ctx: RenderContext):
-        super().__init__(scope, ctx, "pipeline")
-
-    def render(self) -> None:
-        spec = self.ctx.system.spec
+    def __init__(self, scope: cdk8s.App, ctx: RenderContext):
+        super().__init__(scope, "pipeline", ctx)
+        spec = ctx.system.spec
+        self.training = spec.training
         self.pipeline = spec.pipeline
         self.runner = self.ctx.name + PIPELINE_SUFFIX
         self.template_name = self.runner
@@ -88,11 +90,6 @@ class PipelineChart(TrainingChart):
             }}, self._labels_for(self.runner))
         if triggers.on_drift:
             self._drift_trigger()
-
-    def _containers(self, name: str) -> list[ContainerSpec]:
-        """Training's container, told which workflow runs it: it tags its MLflow run with that, and the evaluate
-        and register steps find the candidate by the tag (a PyTorchJob has no way to hand back outputs)."""
-        return [replace(c, env={**c.env, WORKFLOW_ENV: _argo("workflow.name")}) for c in super()._containers(name)]
 
     # --- the template ---------------------------------------------------------------------------------------------
 
@@ -181,10 +178,10 @@ class PipelineChart(TrainingChart):
 
     def _container_spec(self, step: Step) -> ContainerSpec:
         inputs = {f"INPUT_{_env(ref)}": _argo(f"inputs.parameters.{_parameter(ref)}") for ref in step.inputs}
-        env = {WORKFLOW_ENV: _argo("workflow.name"), **inputs, **step.env}
+        env = {**STEP_ENV, **inputs, **step.env}
         secrets = self.ctx.secrets_for(TRAINING)
         if step.kind is StepKind.train:
-            [train] = self._containers(step.name)
+            train = training_container(self.ctx, step.name, STEP_ENV)
             return ContainerSpec(name="main", image=step.image or train.image, resources=step.resources or
                                  train.resources, gpu=(step.resources or train.resources).gpu,
                                  command=step.command or train.command, args=step.args or train.args,
@@ -221,7 +218,7 @@ class PipelineChart(TrainingChart):
         return []
 
     def _distributed_train(self, step: Step) -> dict:
-        return {**self.distributed_step(step.name), **self._step_io(step)}
+        return {**distributed_step(self, self.ctx, step.name, STEP_ENV), **self._step_io(step)}
 
     # --- triggers -------------------------------------------------------------------------------------------------
 

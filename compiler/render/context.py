@@ -1,8 +1,11 @@
-"""What every chart needs about the system it renders: names, labels, annotations, the resolved model."""
+"""What every chart needs about the system it renders (names, labels, annotations, the resolved model), and what
+every chart declares about itself: its sync wave, the kinds it may emit, its spec section and when it applies, from
+which the chart registry (render/__init__.py) derives the Argo CD whitelist and where findings point."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import cdk8s
 
@@ -96,7 +99,19 @@ class RenderContext:
 
 
 class SystemChart(cdk8s.Chart):
-    """A chart of one system's objects: in its namespace, with the common labels and names as written."""
+    """A chart of one system's objects: in its namespace, with the common labels and names as written.
+
+    Each chart declares what the registry derives from: `WAVE`, its Argo CD sync wave; `KINDS`, every (API group,
+    kind) it may emit (a test holds it to that); `COMPONENT`, the spec section its objects come from, if any;
+    `applies`, whether the system has it."""
+
+    WAVE: ClassVar[int]
+    KINDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    COMPONENT: ClassVar[str | None] = None
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return True
 
     def __init__(self, scope: cdk8s.App, id: str, ctx: RenderContext, namespaced: bool = True):
         super().__init__(scope, id, namespace=ctx.namespace if namespaced else None, labels=ctx.labels(),

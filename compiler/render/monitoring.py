@@ -54,7 +54,7 @@ import cdk8s
 from cdk8s_plus_34 import k8s
 from cronsim import CronSim
 
-from ..model.mlsystem import MLSystem, Runtime, ServingMetrics
+from ..model.mlsystem import Runtime, ServingMetrics
 from ..model.platform import at_least
 from ..model.units import cron_expression
 from ..platform.monitoring import latency_threshold, serving_metrics
@@ -91,10 +91,6 @@ class Objective(NamedTuple):
     bad: str  # what a bad request is, in words
 
 
-def applies(spec: MLSystem) -> bool:
-    return spec.serving is not None or spec.monitoring.drift is not None
-
-
 def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
@@ -127,6 +123,16 @@ def longest_gap_seconds(cron: str) -> int:
 
 
 class MonitoringChart(SystemChart):
+    # After the workloads: a cluster without the Prometheus Operator CRDs then fails only here, after they run.
+    WAVE = 1
+    KINDS = (("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "ServiceMonitor"),
+             ("monitoring.coreos.com", "PrometheusRule"), ("batch", "CronJob"), ("", "ConfigMap"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return ctx.system.spec.serving is not None or ctx.system.spec.monitoring.drift is not None
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "monitoring", ctx)
         self.spec = ctx.system.spec

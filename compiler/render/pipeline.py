@@ -67,6 +67,16 @@ EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowt
 class PipelineChart(SystemChart):
     """The train step is the training section's container or distributed job (render/training.py)."""
 
+    WAVE = 0
+    KINDS = (("argoproj.io", "WorkflowTemplate"), ("argoproj.io", "CronWorkflow"), ("", "ServiceAccount"),
+             ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+             ("networking.k8s.io", "NetworkPolicy"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return ctx.system.spec.pipeline is not None
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "pipeline", ctx)
         spec = ctx.system.spec

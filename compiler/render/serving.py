@@ -32,6 +32,17 @@ POD_METRICS = {ScaleMetric.rps: "http_requests_per_second", ScaleMetric.concurre
 
 
 class ServingChart(SystemChart):
+    WAVE = 0
+    KINDS = (("serving.kserve.io", "InferenceService"), ("apps", "Deployment"), ("", "Service"),
+             ("autoscaling", "HorizontalPodAutoscaler"), ("keda.sh", "ScaledObject"),
+             ("keda.sh", "TriggerAuthentication"), ("policy", "PodDisruptionBudget"),
+             ("networking.k8s.io", "Ingress"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return ctx.system.spec.serving is not None
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "serving", ctx)
         serving = ctx.system.spec.serving

@@ -82,6 +82,11 @@ TEAM_READABLE = (
 
 
 class TenancyChart(SystemChart):
+    WAVE = -1
+    KINDS = (("", "ServiceAccount"), ("rbac.authorization.k8s.io", "Role"),
+             ("rbac.authorization.k8s.io", "RoleBinding"), ("", "ResourceQuota"), ("", "LimitRange"),
+             ("networking.k8s.io", "NetworkPolicy"))
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "tenancy", ctx)
         spec = ctx.system.spec

@@ -191,6 +191,19 @@ def distributed_step(scope: cdk8s.Chart, ctx: RenderContext, name: str, env: dic
 
 
 class TrainingChart(SystemChart):
+    # Last: Argo CD waits for a wave to be healthy, and a training job is Progressing until it ends, so it must not
+    # hold back serving and monitoring.
+    WAVE = 2
+    KINDS = (("batch", "Job"), ("batch", "CronJob"), ("trainer.kubeflow.org", "TrainJob"),
+             ("kubeflow.org", "PyTorchJob"), ("argoproj.io", "CronWorkflow"), ("", "ServiceAccount"),
+             ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        # with a pipeline, training runs as its train step instead
+        return ctx.system.spec.training is not None and ctx.system.spec.pipeline is None
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "training", ctx)
         self.training = ctx.system.spec.training
@@ -274,6 +287,13 @@ def launcher_rule(ctx: RenderContext) -> k8s.PolicyRule:
 class QueuesChart(SystemChart):
     """The namespace's Kueue LocalQueues: one per queue the system's workloads are admitted through."""
 
+    WAVE = -1
+    KINDS = (("kueue.x-k8s.io", "LocalQueue"),)
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return bool(queue_uses(ctx.system.spec, ctx.platform))
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "queues", ctx)
         queues = ctx.platform.kueue.queues  # the platform checks refused a queue not there
@@ -281,7 +301,3 @@ class QueuesChart(SystemChart):
             custom_resource(self, f"localqueue-{queue}", KUEUE_API, "LocalQueue", queue,
                             {"spec": {"clusterQueue": queues[queue].cluster_queue}},
                             {"app.kubernetes.io/component": COMPONENT})
-
-
-def uses_queues(ctx: RenderContext) -> bool:
-    return bool(queue_uses(ctx.system.spec, ctx.platform))

@@ -40,7 +40,7 @@ from cronsim import CronSim
 
 from .merge import MergedSystem
 from .model.environment import Environment
-from .model.mlsystem import Gpu, GpuSharing, Resources
+from .model.mlsystem import Gpu, GpuSharing, MLSystem, Resources
 from .model.units import cpu_cores, cron_expression, duration_seconds, memory_bytes
 
 DEFAULT_RUNTIME = "1h"  # a training run without maxRuntime
@@ -165,6 +165,38 @@ def runs_per_month(schedule: str, hours_per_month: float = 730) -> float:
 
 def _hours(duration: str) -> float:
     return duration_seconds(duration) / 3600
+
+
+def run_hours(deadline: str | None) -> float:
+    """Hours one run is counted for: its deadline (an upper bound), or DEFAULT_RUNTIME when it has none."""
+    return _hours(deadline or DEFAULT_RUNTIME)
+
+
+def busy_hours(runs: float, hours_per_run: float, month: float) -> float:
+    """Hours a month of runs one after another: they never overlap (`concurrencyPolicy: Forbid`, the pipeline's
+    mutex), so at most the whole month."""
+    return min(runs * hours_per_run, month)
+
+
+def check_hours(schedule: str, month: float) -> float:
+    """Hours a month of a drift check on `schedule`, DRIFT_RUNTIME each."""
+    return busy_hours(runs_per_month(schedule, month), _hours(DRIFT_RUNTIME), month)
+
+
+def _triggers(spec: MLSystem) -> tuple[str | None, str | None, str | None]:
+    """What starts the retraining: its schedule and that schedule's zone (the pipeline's, when there is one), and
+    the drift cooldown when the drift alert starts it too."""
+    if spec.pipeline is None:
+        return spec.training.schedule, spec.training.time_zone, None
+    triggers = spec.pipeline.triggers
+    return triggers.schedule, triggers.time_zone, triggers.drift_cooldown if triggers.on_drift else None
+
+
+def retraining_runs(spec: MLSystem, month: float) -> float:
+    """Runs a month of the training or pipeline: the schedule's, plus with `onDrift` one per cooldown (the most the
+    alert can start)."""
+    schedule, _, cooldown = _triggers(spec)
+    return (runs_per_month(schedule, month) if schedule else 0.0) + (month / _hours(cooldown) if cooldown else 0.0)
 
 
 def estimate(system: MergedSystem) -> Estimate:

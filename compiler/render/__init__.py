@@ -5,8 +5,8 @@ carrying the common labels and the `mlgitops.io/source` and `mlgitops.io/spec-ha
 input gives the same objects.
 
 `CHARTS` is the chart registry: a new chart is its own module and one line there. What the charts declare
-(render/context.py `SystemChart`) is what the rest of the compiler reads of them: the Argo CD projects' kind
-whitelist (`kinds()`) and the spec section of a finding (`COMPONENT`).
+(render/context.py `SystemChart`) is all the rest of the compiler reads of them: the Argo CD projects' kind whitelist
+(`kinds()`), the ResourceQuota and the cost estimate (`peak_pods()`), and the spec section of a finding (`COMPONENT`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if "JSII_NODE" not in os.environ and _PROJECT_NODE.exists():
 
 import cdk8s  # noqa: E402  (after JSII_NODE is settled)
 
-from .context import RenderContext, SystemChart  # noqa: E402
+from .context import PodDemand, RenderContext, SystemChart  # noqa: E402
 from .gpu import GpuChart  # noqa: E402
 from .monitoring import MonitoringChart  # noqa: E402
 from .namespace import NamespaceChart  # noqa: E402
@@ -39,7 +39,7 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # (a KEDA TriggerAuthentication too: the ScaledObject that refers to it reads the lag from the first sync on)
 BEFORE_WORKLOADS = {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "TriggerAuthentication"}
 # The chart registry, in the order the charts' objects are emitted; each chart declares its own sync wave (the
-# namespace first, then identities, quotas, policies and secrets, then workloads), kinds and when it applies.
+# namespace first, then identities, quotas, policies and secrets, then workloads), kinds, pods and when it applies.
 CHARTS: tuple[type[SystemChart], ...] = (NamespaceChart, TenancyChart, SecretsChart, GpuChart, QueuesChart,
                                          PipelineChart, ServingChart, MonitoringChart, TrainingChart)
 
@@ -47,6 +47,11 @@ CHARTS: tuple[type[SystemChart], ...] = (NamespaceChart, TenancyChart, SecretsCh
 def kinds() -> set[tuple[str, str]]:
     """Every (API group, kind) a chart may emit."""
     return {kind for chart in CHARTS for kind in chart.KINDS}
+
+
+def peak_pods(ctx: RenderContext) -> list[PodDemand]:
+    """Every pod the system runs at its peak: what its ResourceQuota counts and its cost estimate prices."""
+    return [pod for chart in CHARTS if chart.applies(ctx) for pod in chart.pods(ctx)]
 
 
 def render(system: MergedSystem, model: ResolvedModel | None) -> list[dict[str, Any]]:

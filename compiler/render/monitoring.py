@@ -54,11 +54,12 @@ import cdk8s
 from cdk8s_plus_34 import k8s
 from cronsim import CronSim
 
+from ..cost import check_hours
 from ..model.mlsystem import Runtime, ServingMetrics
 from ..model.platform import at_least
 from ..model.units import cron_expression
 from ..platform.monitoring import latency_threshold, serving_metrics
-from .context import KSERVE_POD_LABEL, RenderContext, SystemChart
+from .context import KSERVE_POD_LABEL, PodDemand, RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template
 
@@ -132,6 +133,13 @@ class MonitoringChart(SystemChart):
     @classmethod
     def applies(cls, ctx: RenderContext) -> bool:
         return ctx.system.spec.serving is not None or ctx.system.spec.monitoring.drift is not None
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        drift = ctx.system.spec.monitoring.drift
+        if drift is None:
+            return []
+        return [PodDemand("drift", 1, drift.resources, hours=check_hours(drift.schedule, ctx.month_hours))]
 
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "monitoring", ctx)

@@ -30,11 +30,14 @@ from urllib.parse import urlsplit
 import cdk8s
 from cdk8s_plus_34 import k8s
 
+from ..cost import busy_hours, check_hours, retraining_runs, run_hours
+from ..model.mlsystem import Training
 from ..model.names import PIPELINE_SUFFIX
 from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
 from ..yamltext import dump_yaml
 from .argo import (
+    ARGO_WAIT,
     QUEUE_SLACK_SECONDS,
     STEP_BOUND_SECONDS,
     WORKFLOW_SECURITY,
@@ -43,9 +46,9 @@ from .argo import (
     mutex,
     run_bounds,
 )
-from .context import RenderContext, SystemChart
+from .context import PodDemand, RenderContext, SystemChart
 from .custom import custom_resource
-from .pods import ContainerSpec, pod_spec, template, template_json
+from .pods import ContainerSpec, needs_shared_memory, pod_spec, template, template_json
 from .tenancy import object_store_annotations
 from .training import COMPONENT as TRAINING
 from .training import QUEUE_LABEL, distributed_step, launcher_rule, training_container
@@ -64,6 +67,11 @@ EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowt
                                verbs=["create", "patch"])
 
 
+def step_deadline(step: Step, training: Training | None) -> str | None:
+    """A step's `timeout`; the train step's is training's maxRuntime."""
+    return step.timeout or (training.max_runtime if step.kind is StepKind.train else None)
+
+
 class PipelineChart(SystemChart):
     """The train step is the training section's container or distributed job (render/training.py)."""
 
@@ -76,6 +84,29 @@ class PipelineChart(SystemChart):
     @classmethod
     def applies(cls, ctx: RenderContext) -> bool:
         return ctx.system.spec.pipeline is not None
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        """Every step at once (a DAG's steps may overlap), each beside Argo's wait container but a distributed
+        train step's (its job's pods are the operator's), for as long as its deadline in every run; and the drift
+        trigger's check."""
+        spec, month = ctx.system.spec, ctx.month_hours
+        training, runs = spec.training, retraining_runs(spec, month)
+        pods = []
+        for step in spec.pipeline.steps:
+            run = run_hours(step_deadline(step, training))
+            if step.kind is StepKind.train and training.workers > 1:
+                pods.append(PodDemand("training", training.workers, training.resources,
+                                      needs_shared_memory(training.resources.gpu, distributed=True),
+                                      hours=busy_hours(runs, run, month), run_hours=run))
+                continue
+            resources = step.resources or (training.resources if step.kind is StepKind.train else STEP_RESOURCES)
+            pods.append(PodDemand("training", 1, resources, needs_shared_memory(resources.gpu), (ARGO_WAIT,),
+                                  hours=busy_hours(runs, run, month), run_hours=run))
+        if spec.pipeline.triggers.on_drift:
+            pods.append(PodDemand("drift", 1, STEP_RESOURCES, sidecars=(ARGO_WAIT,),
+                                  hours=check_hours(DRIFT_POLL, month)))
+        return pods
 
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "pipeline", ctx)
@@ -149,7 +180,7 @@ class PipelineChart(SystemChart):
             QUEUE_SLACK_SECONDS
 
     def _step_deadline(self, step: Step) -> int | None:
-        timeout = step.timeout or (self.training.max_runtime if step.kind is StepKind.train else None)
+        timeout = step_deadline(step, self.training)
         return int(duration_seconds(timeout)) if timeout else None
 
     def _step(self, step: Step) -> tuple[dict, dict | None]:

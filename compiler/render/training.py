@@ -28,14 +28,15 @@ import json
 import cdk8s
 from cdk8s_plus_34 import k8s
 
+from ..cost import busy_hours, retraining_runs, run_hours
 from ..model.mlsystem import Training
 from ..model.units import cron_expression, duration_seconds
 from ..platform.training import distributed_kind, queue_uses
 from ..yamltext import dump_yaml
 from .argo import POD_GC, QUEUE_SLACK_SECONDS, RUN_TTL, WORKFLOW_SECURITY, cron_schedule, run_bounds
-from .context import RenderContext, SystemChart
+from .context import PodDemand, RenderContext, SystemChart
 from .custom import custom_resource
-from .pods import ContainerSpec, pod_spec, template, template_json
+from .pods import ContainerSpec, needs_shared_memory, pod_spec, template, template_json
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"  # a Kueue WorkloadPriorityClass of the same name
@@ -203,6 +204,13 @@ class TrainingChart(SystemChart):
     def applies(cls, ctx: RenderContext) -> bool:
         # with a pipeline, training runs as its train step instead
         return ctx.system.spec.training is not None and ctx.system.spec.pipeline is None
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        t, month = ctx.system.spec.training, ctx.month_hours
+        run = run_hours(t.max_runtime)
+        return [PodDemand("training", t.workers, t.resources, needs_shared_memory(t.resources.gpu, t.workers > 1),
+                          hours=busy_hours(retraining_runs(ctx.system.spec, month), run, month), run_hours=run)]
 
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "training", ctx)

@@ -1,6 +1,6 @@
 """The chart registry (compiler/render/__init__.py `CHARTS`): each chart emits only the kinds it declares, and a new
-chart is one module and one registry line — its kinds reach the Argo CD whitelist, its pods the ResourceQuota, with
-nothing else edited."""
+chart is one module and one registry line — its kinds reach the Argo CD whitelist, its pods the ResourceQuota and the
+cost estimate, with nothing else edited."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from cdk8s_plus_34 import k8s
 
 import compiler.render as registry  # first: settles JSII_NODE before cdk8s starts
+from compiler.cost import estimate
 from compiler.driver import Workspace, validate_all
 from compiler.merge import MergedSystem
 from compiler.model.mlsystem import Gpu, Resources
@@ -86,9 +87,9 @@ def test_a_new_chart_is_one_module_and_one_registry_line(systems: dict[tuple[str
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     system = systems[("prod", "fraud-scorer")]  # no GPU of its own
     model = read_lock(ROOT).get(("prod", "fraud-scorer"))
-    before = registry.render(system, model), _whitelist(system)
+    before = registry.render(system, model), _whitelist(system), estimate(system)
     monkeypatch.setattr(registry, "CHARTS", (*registry.CHARTS, EmbedderChart))
-    objects, whitelist = registry.render(system, model), _whitelist(system)
+    objects, whitelist, cost = registry.render(system, model), _whitelist(system), estimate(system)
 
     [statefulset] = [o for o in objects if o["kind"] == "StatefulSet"]
     assert statefulset["metadata"]["annotations"][WAVE] == "0"
@@ -99,3 +100,7 @@ def test_a_new_chart_is_one_module_and_one_registry_line(systems: dict[tuple[str
     assert cpu_cores(quota["requests.cpu"]) - cpu_cores(quota_before["requests.cpu"]) == 12
     [(gpus, per_pod)] = gpu_quota(EmbedderChart.RESOURCES.gpu, system.environment.spec).items()
     assert int(quota[gpus]) - int(quota_before.get(gpus, 0)) == 3 * per_pod
+    # the cost: 3 pods × 730 h = 2,190 L4-h × 0.81 $/h = $1,773.90 a month, at min and at max
+    for now, then in ((cost.serving_min, before[2].serving_min), (cost.serving_max, before[2].serving_max)):
+        assert now.gpu_hours - then.gpu_hours == pytest.approx(2190)
+        assert now.gpu_cost - then.gpu_cost == pytest.approx(1773.90)

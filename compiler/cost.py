@@ -1,6 +1,8 @@
 """Cost estimates for the pull-request summary: what each system asks of each environment, per month, and its price.
 
-`estimate(system)` counts what a merged system *requests* (not what it uses) in resource-hours, and prices it:
+`estimate(system)` counts what a merged system *requests* (not what it uses) in resource-hours, and prices it. It
+prices the pods the system's charts declare they run at their peak (`pods()`, render/context.py `PodDemand`), the
+very pods its ResourceQuota counts, each for the hours a month it runs:
 
 - **Serving**, per month, at `replicas.min` and at `replicas.max` (`replicas.upper`): replicas × hours per month ×
   the pod's requests. Transient pods are left out: a canary revision (during a rollout), a rolling update's surge,
@@ -11,11 +13,15 @@
   365 / 12 = 30.42; hourly: 730). A schedule that does not fire in 2025 (29 February) is averaged over 2025-2028, and
   one firing more than `MAX_COUNTED_RUNS` times a year is extrapolated from its first runs. The runtime is
   `maxRuntime` — the deadline, so an upper bound — or `DEFAULT_RUNTIME` (1 h) when there is none (flagged as
-  assumed). Retries are not counted. Runs never overlap (the CronJob/CronWorkflow's `concurrencyPolicy: Forbid`), so a
-  workload is busy at most every hour of the month.
-- **One-off training** (no schedule): one run (runtime × workers × requests), reported apart from the monthly figures.
+  assumed). Retries are not counted. Runs never overlap (the CronJob/CronWorkflow's `concurrencyPolicy: Forbid`, the
+  pipeline's mutex), so a workload is busy at most every hour of the month.
+- **A pipeline** is training: every step runs in every run, for its `timeout` (the train step: `maxRuntime`) or
+  `DEFAULT_RUNTIME`, with its own resources and GPUs. It runs on its schedule and, with `onDrift`, once more per
+  `driftCooldown` (the most the drift alert can start: 730 / 24 = 30.42 runs with the default 24 h).
+- **One-off training** (no schedule, no drift trigger): one run (runtime × workers × requests), reported apart from
+  the monthly figures.
 - **Drift checks**, per month: like scheduled training, one pod, `DRIFT_RUNTIME` (10 min) per run (they have no
-  deadline in the spec).
+  deadline in the spec); the pipeline's drift trigger, which checks the alert every 15 minutes, counts the same way.
 
 GPUs are counted in whole-GPU equivalents: `count` GPUs per pod as written; a fractional count on a time-sliced or
 MPS GPU is that fraction of a GPU (0.5 → half), and a whole count on a shared GPU is charged as that many whole GPUs
@@ -27,30 +33,27 @@ Money, per environment (`pricing.currency`): GPU-hours × `gpu.hourlyPrice[type]
 and memory are counted but not priced). A figure has no money (`None`, "—" in the table) when it requests GPUs with
 no price (a type missing from `gpu.hourlyPrice`, or no type), or when nothing it requests has a price.
 
-This module computes; report/cost.py shows the estimates (the markdown and plain-text tables, money, deltas).
+This module computes, with the run arithmetic of runs.py (shared with the charts); report/cost.py shows the
+estimates (the markdown and plain-text tables, money, deltas).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
-
-from cronsim import CronSim
+from typing import TYPE_CHECKING
 
 from .merge import MergedSystem
 from .model.environment import Environment
-from .model.mlsystem import Gpu, GpuSharing, Resources
-from .model.units import cpu_cores, cron_expression, duration_seconds, memory_bytes
+from .model.mlsystem import Gpu, GpuSharing, MLSystem, Resources
+from .model.units import cpu_cores, cron_expression, memory_bytes
+from .runs import DEFAULT_RUNTIME, retraining_runs, triggers
 from .unitkey import UnitKey
-from .windows import YEAR
 
-DEFAULT_RUNTIME = "1h"  # a training run without maxRuntime
-DRIFT_RUNTIME = "10m"  # one drift check
+if TYPE_CHECKING:
+    from .render.context import PodDemand
+
 MIG_SLICES = 7  # compute slices of a MIG-capable GPU (A100, H100)
-LEAP_YEARS = (datetime(2025, 1, 1), datetime(2029, 1, 1))  # 35064 h, one 29 February
-MAX_COUNTED_RUNS = 10_000  # more frequent schedules (beyond ~ hourly) are extrapolated from their first runs
 GIB = 1 << 30
 
 
@@ -141,62 +144,48 @@ def usage(pod_hours: float, resources: Resources, gpu: Gpu | None, environment: 
                  _money(memory, pricing.memory_gib_hour))
 
 
-@functools.lru_cache(maxsize=256)
-def runs_per_hour(schedule: str) -> float:
-    """Average runs per hour of a cron schedule, counted over 2025 (or 2025-2028 when it does not fire in 2025)."""
-    expression = cron_expression(schedule)
-    for start, end in (YEAR, LEAP_YEARS):
-        runs, first = 0, None
-        for when in CronSim(expression, start - timedelta(minutes=1)):  # runs after the start: include 00:00
-            if when >= end:
-                break
-            runs += 1
-            first = first or when
-            if runs == MAX_COUNTED_RUNS:  # regular enough to extrapolate: runs between the first and this one
-                return (runs - 1) / ((when - first).total_seconds() / 3600)
-        if runs:
-            return runs / ((end - start).total_seconds() / 3600)
-    return 0.0
+def _when(spec: MLSystem) -> str:
+    """When the retraining runs: the window, the schedule placed in it and its zone; and on drift."""
+    schedule, zone, cooldown = triggers(spec)
+    window = spec.training.window if spec.training else None
+    when = [f"{window + ', ' if window else ''}{cron_expression(schedule)}{' ' + zone if zone else ''}"] \
+        if schedule else []
+    return "; ".join(when + ([f"on drift at most every {cooldown}"] if cooldown else []))
 
 
-def runs_per_month(schedule: str, hours_per_month: float = 730) -> float:
-    return runs_per_hour(schedule) * hours_per_month
-
-
-def _hours(duration: str) -> float:
-    return duration_seconds(duration) / 3600
+def _priced(pods: Iterable[PodDemand], pod_hours: Callable[[PodDemand], float], environment: Environment) -> Usage:
+    return sum((usage(pod_hours(p), p.resources, p.resources.gpu, environment) for p in pods), NOTHING)
 
 
 def estimate(system: MergedSystem) -> Estimate:
-    """The resources and money one system requests in its environment (see the module doc for how it counts)."""
+    """The resources and money one system requests in its environment: the pods its charts run at their peak, as the
+    ResourceQuota counts them (see the module doc for how they are priced)."""
+    from .render import RenderContext, peak_pods  # the chart registry: cdk8s and Node start only when estimating
+
     spec, environment = system.spec, system.environment.spec
-    month = float(environment.pricing.hours_per_month)
+    ctx = RenderContext(system, None)
+    month = ctx.month_hours
+    pods = peak_pods(ctx)
+    serving, training, drift = ([p for p in pods if p.line == line] for line in ("serving", "training", "drift"))
     parts: dict = {}
-    if spec.serving is not None:
-        s = spec.serving
-        low, high = s.replicas.min, s.replicas.upper
-        parts.update(replicas=(low, high),
-                     serving_min=usage(low * month, s.resources, s.gpu, environment),
-                     serving_max=usage(high * month, s.resources, s.gpu, environment))
-    if spec.training is not None:
-        t = spec.training
-        runtime = t.max_runtime or DEFAULT_RUNTIME
-        parts.update(training_runtime=runtime, training_runtime_assumed=t.max_runtime is None)
-        schedule, zone = spec.retraining
-        if schedule is not None:
-            runs = runs_per_month(schedule, month)
-            busy = min(runs * _hours(runtime), month)  # concurrencyPolicy: Forbid
-            parts.update(training_runs_per_month=runs,
-                         training=usage(busy * t.workers, t.resources, t.resources.gpu, environment),
-                         training_run=usage(_hours(runtime) * t.workers, t.resources, t.resources.gpu, environment),
-                         training_when=f"{t.window + ', ' if t.window else ''}{cron_expression(schedule)}"
-                                       f"{' ' + zone if zone else ''}")
+    if serving:
+        parts.update(replicas=(spec.serving.replicas.min, spec.serving.replicas.upper) if spec.serving else None,
+                     serving_min=_priced(serving, lambda p: (p.count if p.fewest is None else p.fewest) * p.hours,
+                                         environment),
+                     serving_max=_priced(serving, lambda p: p.count * p.hours, environment))
+    if training:
+        runtime = spec.training.max_runtime if spec.training else None
+        parts.update(training_runtime=runtime or DEFAULT_RUNTIME, training_runtime_assumed=runtime is None)
+        one_run = _priced(training, lambda p: p.count * p.run_hours, environment)
+        schedule, _, cooldown = triggers(spec)
+        if schedule or cooldown:
+            parts.update(training_runs_per_month=retraining_runs(spec, month),
+                         training=_priced(training, lambda p: p.count * p.hours, environment),
+                         training_run=one_run, training_when=_when(spec))
         else:
-            parts["training_once"] = usage(_hours(runtime) * t.workers, t.resources, t.resources.gpu, environment)
-    if spec.monitoring.drift is not None:
-        d = spec.monitoring.drift
-        busy = min(runs_per_month(d.schedule, month) * _hours(DRIFT_RUNTIME), month)
-        parts["drift"] = usage(busy, d.resources, d.resources.gpu, environment)
+            parts["training_once"] = one_run
+    if drift:
+        parts["drift"] = _priced(drift, lambda p: p.count * p.hours, environment)
     return Estimate(system.name, system.env, environment.pricing.currency, month, **parts)
 
 

@@ -3,6 +3,9 @@ their tables (compiler/report/cost.py).
 
 Conventions the arithmetic relies on: a month is 730 h; a schedule's runs per month are its runs in 2025 ÷ 12
 (2025 has 52 Sundays and 365 days); a drift check runs 10 min; a MIG slice `<g>g.<m>gb` is g/7 of a GPU.
+recommender's pipeline runs weekly and on drift, at most once per 24 h cooldown: 52 / 12 + 730 / 24 = 34.75 runs a
+month, each the train step (6 h × 4 workers) and validate-data, evaluate and register (1 h each, no timeout, 1 CPU and
+2 GiB each); its drift trigger checks every 15 minutes (2,920 checks × 10 min = 486.67 h of 1 CPU, 2 GiB).
 """
 
 from __future__ import annotations
@@ -14,20 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.cost import (
-    DEFAULT_RUNTIME,
-    Estimate,
-    Usage,
-    estimate,
-    estimates,
-    gpu_share,
-    runs_per_month,
-)
+from compiler.cost import Estimate, Usage, estimate, estimates, gpu_share
 from compiler.driver import Workspace, validate_all
 from compiler.merge import MergedSystem
 from compiler.model import Environment
 from compiler.model.mlsystem import Gpu
+from compiler.model.pipeline import Step
 from compiler.report.cost import markdown_table, money, text_table
+from compiler.runs import DEFAULT_RUNTIME, runs_per_month
 from conftest import ROOT
 
 approx = pytest.approx
@@ -68,18 +65,21 @@ def test_recommender_prod(merged) -> None:
     assert e.serving_min == Usage(1460, 2920, 5840, approx(773.80), None, None)
     # max: 5 × 730 = 3,650 GPU-h × 0.53 = $1,934.50; CPU 5 × 2 × 730 = 7,300; memory 5 × 4 × 730 = 14,600
     assert e.serving_max == Usage(3650, 7300, 14600, approx(1934.50), None, None)
-    # Training "0 3 * * 0": 52 Sundays in 2025 / 12 = 4.333 runs/month × 6 h × 4 workers = 104 pod-h (= 52 × 24 / 12)
-    # × 1 A100 = 104 GPU-h × 3.90 $/h = $405.60; CPU 104 × 8 = 832; memory 104 × 32 GiB = 3,328
-    assert e.training_runs_per_month == approx(52 / 12)
-    assert e.training == Usage(approx(104), approx(832), approx(3328), approx(405.60), None, None)
+    # Pipeline: 34.75 runs/month × 6 h × 4 workers = 834 pod-h × 1 A100 = 834 GPU-h × 3.90 $/h = $3,252.60; CPU
+    # 834 × 8 = 6,672 + the other steps' 34.75 × 3 h × 1 = 104.25 → 6,776.25; memory 834 × 32 GiB = 26,688 + 208.5
+    assert e.training_runs_per_month == approx(52 / 12 + 730 / 24)
+    assert e.training == Usage(approx(834), approx(6776.25), approx(26896.5), approx(3252.60), None, None)
+    # one run: 24 A100-h ($93.60); CPU 24 × 8 + 3 = 195; memory 24 × 32 + 3 × 2 = 774
+    assert e.training_run == Usage(approx(24), approx(195), approx(774), approx(93.60), None, None)
     assert (e.training_runtime, e.training_runtime_assumed, e.training_once) == ("6h", False, None)
     # Drift check hourly: 8,760 / 12 = 730 runs × 10 min = 121.67 pod-h × 0.5 CPU = 60.83 core-h, × 1 GiB = 121.67
-    # GiB-h; no GPU and no CPU/memory price in prod: not priced.
-    assert e.drift == Usage(0, approx(730 / 6 / 2), approx(730 / 6), 0, None, None)
+    # GiB-h; plus the trigger's 486.67 h × 1 CPU, × 2 GiB = 973.33 GiB-h; no GPU and no CPU/memory price in prod: not
+    # priced.
+    assert e.drift == Usage(0, approx(730 / 6 / 2 + 730 * 4 / 6), approx(730 / 6 + 730 * 4 / 6 * 2), 0, None, None)
     assert e.drift.cost is None
-    # Month: $773.80 + $405.60 = $1,179.40 at min, $1,934.50 + $405.60 = $2,340.10 at max (drift unpriced)
-    assert (e.monthly_min.cost, e.monthly_max.cost) == (approx(1179.40), approx(2340.10))
-    assert (e.monthly_min.gpu_hours, e.monthly_max.gpu_hours) == (approx(1460 + 104), approx(3650 + 104))
+    # Month: $773.80 + $3,252.60 = $4,026.40 at min, $1,934.50 + $3,252.60 = $5,187.10 at max (drift unpriced)
+    assert (e.monthly_min.cost, e.monthly_max.cost) == (approx(4026.40), approx(5187.10))
+    assert (e.monthly_min.gpu_hours, e.monthly_max.gpu_hours) == (approx(1460 + 834), approx(3650 + 834))
 
 
 def test_system_without_gpus_is_counted_but_priced_only_with_cpu_and_memory_prices(merged) -> None:
@@ -118,11 +118,11 @@ def test_gpu_type_without_a_price(merged) -> None:
     system = with_gpu_prices(merged[("prod", "recommender")], {"nvidia-a100-80gb": 3.90})  # no T4 price
     e = estimate(system)
     assert e.serving_min.gpu_hours == 1460 and e.serving_min.cost is None  # GPU-hours known, money not
-    assert e.training.cost == approx(405.60)  # the A100s still are priced
+    assert e.training.cost == approx(3252.60)  # the A100s still are priced
     assert e.monthly_min.cost is None and e.monthly_max.cost is None  # a total without the T4s would mislead
     row = next(line for line in markdown_table({("prod", "recommender"): e}).splitlines() if "recommender" in line)
-    assert ("| 2 → 5: — | $405.60 /mo (4.33 runs × 6h, $93.60 each; low-carbon, 0 1 * * 0 Europe/Dublin) | — | — "
-            "| 1,564 → 3,754 |") in row
+    assert ("| 2 → 5: — | $3,252.60 /mo (34.8 runs × 6h, $93.60 each; low-carbon, 0 1 * * 0 Europe/Dublin; on drift "
+            "at most every 24h) | — | — | 2,294 → 4,484 |") in row
     # a GPU with no type has no price either
     untyped = with_section(system, "serving", gpu=Gpu(count=1))
     assert estimate(untyped).serving_max.cost is None
@@ -156,11 +156,34 @@ def test_a_fractional_time_sliced_gpu_is_that_fraction(merged) -> None:
 
 def test_hours_per_month_and_currency_follow_the_environment(merged) -> None:
     e = estimate(with_pricing(merged[("prod", "recommender")], hours_per_month=720))
-    # serving min: 2 × 720 × 0.53 = $763.20; training: 52 runs × 720 / 8,760 = 4.274 runs × 6 h × 4 × 3.90
+    # serving min: 2 × 720 × 0.53 = $763.20; training: 52 runs × 720 / 8,760 = 4.274 scheduled runs + 720 / 24 = 30
+    # on drift, × 6 h × 4 × 3.90
     assert e.serving_min.cost == approx(763.20)
-    assert e.training_runs_per_month == approx(52 * 720 / 8760)
-    assert e.training.cost == approx(52 * 720 / 8760 * 6 * 4 * 3.90)
+    assert e.training_runs_per_month == approx(52 * 720 / 8760 + 30)
+    assert e.training.cost == approx((52 * 720 / 8760 + 30) * 6 * 4 * 3.90)
     assert "Per month = 720 h" in markdown_table({("prod", "recommender"): e})
+
+
+def test_gpu_pipeline_steps_and_drift_triggered_runs_are_priced(merged) -> None:
+    system = merged[("prod", "recommender")]
+    pipeline = system.spec.pipeline
+    embed = Step.model_validate({"name": "embed", "image": "registry.example.com/recsys/embed:1.0", "timeout": "2h",
+                                 "resources": {"cpu": "4", "memory": "16Gi", "gpu": {"count": 1, "type": "nvidia-l4"}}})
+    with_embed = with_section(system, "pipeline", steps=[*pipeline.steps, embed])
+    e, before = estimate(with_embed), estimate(system)
+    # the custom step: 2 h × 1 L4 in each of the 34.75 runs = 69.5 L4-h × 0.81 = $56.295 a month, $1.62 a run
+    assert e.training.gpu_hours - before.training.gpu_hours == approx(69.5)
+    assert e.training.cost - before.training.cost == approx(69.5 * 0.81)
+    assert e.training_run.cost - before.training_run.cost == approx(1.62)
+    # the drift-triggered runs are 730 / 24 = 30.42 of the 34.75: without onDrift, the schedule's 4.33 alone
+    no_drift = with_section(with_embed, "pipeline", triggers=pipeline.triggers.model_copy(update={"on_drift": False}))
+    assert estimate(no_drift).training.cost == approx(52 / 12 * (6 * 4 * 3.90 + 2 * 0.81))
+    # and on drift alone, the runs are still monthly, not one-off
+    drift_only = with_section(with_embed, "pipeline", triggers=pipeline.triggers.model_copy(update={"schedule": None}))
+    e = estimate(drift_only)
+    assert (e.training_runs_per_month, e.training_once) == (approx(730 / 24), None)
+    assert e.training.cost == approx(730 / 24 * (6 * 4 * 3.90 + 2 * 0.81))
+    assert e.training_when == "on drift at most every 24h"
 
 
 # --- schedules and runtimes ---------------------------------------------------------------------------------------
@@ -183,11 +206,11 @@ def test_training_without_max_runtime_assumes_the_default_and_runs_never_overlap
     system = merged[("prod", "recommender")]
     no_deadline = with_section(system, "training", max_runtime=None)
     e = estimate(no_deadline)
-    # 4.333 runs × 1 h × 4 workers = 17.33 A100-h × 3.90 = $67.60
+    # 34.75 runs × 1 h × 4 workers = 139 A100-h × 3.90 = $542.10
     assert (e.training_runtime, e.training_runtime_assumed) == (DEFAULT_RUNTIME, True)
-    assert e.training.cost == approx(52 / 12 * 1 * 4 * 3.90)
+    assert e.training.cost == approx(34.75 * 1 * 4 * 3.90)
     table = markdown_table({("prod", "recommender"): e})
-    assert "(4.33 runs × 1h*, $15.60 each; low-carbon, 0 1 * * 0 Europe/Dublin)" in table
+    assert "(34.8 runs × 1h*, $15.60 each; low-carbon, 0 1 * * 0 Europe/Dublin; on drift at most every 24h)" in table
     assert "\\* no maxRuntime: 1h per run assumed." in table
     # hourly runs of 6 h: concurrencyPolicy Forbid, so busy at most 730 h a month × 4 workers = 2,920 A100-h
     hourly = system.spec.pipeline.triggers.model_copy(update={"schedule": "0 * * * *"})
@@ -202,11 +225,12 @@ def test_table_row_for_recommender_prod(merged) -> None:
     lines = table.splitlines()
     assert lines[0].startswith("| System | Env | Serving /mo (replicas min → max) | Training |")
     assert "Δ" not in lines[0]  # no base, no delta column
-    # CPU at max: 7,300 serving + 832 training + 60.83 drift = 8,192.8; memory: 14,600 + 3,328 + 121.67 = 18,049.7
-    # training: the pipeline's weekly run, placed in the low-carbon hours; one run = 6 h × 4 A100s × $3.90 = $93.60
-    assert lines[2] == ("| recommender | prod | 2 → 5: $773.80 → $1,934.50 | $405.60 /mo (4.33 runs × 6h, $93.60 each; "
-                        "low-carbon, 0 1 * * 0 Europe/Dublin) | — | $1,179.40 → $2,340.10 | 1,564 → 3,754 "
-                        "| 8,192.8 · 18,049.7 |")
+    # CPU at max: 7,300 serving + 6,776.25 pipeline + 547.5 drift checks = 14,623.8; memory: 14,600 + 26,896.5 +
+    # 1,095 = 42,591.5. Training: the pipeline's weekly run, placed in the low-carbon hours, and its runs on drift; one
+    # run = 6 h × 4 A100s × $3.90 = $93.60
+    assert lines[2] == ("| recommender | prod | 2 → 5: $773.80 → $1,934.50 | $3,252.60 /mo (34.8 runs × 6h, $93.60 "
+                        "each; low-carbon, 0 1 * * 0 Europe/Dublin; on drift at most every 24h) | — | $4,026.40 → "
+                        "$5,187.10 | 2,294 → 4,484 | 14,623.8 · 42,591.5 |")
 
 
 def test_delta_table_with_an_added_a_removed_and_a_changed_system(merged) -> None:
@@ -233,7 +257,7 @@ def test_delta_table_with_an_added_a_removed_and_a_changed_system(merged) -> Non
     more = estimate(with_section(fraud, "serving", replicas=fraud.spec.serving.replicas.model_copy(update={"min": 3})))
     assert markdown_table({("prod", "fraud-scorer"): more}, current).splitlines()[2].endswith(
         "| +730 core-h, +1,460 GiB-h at min |")
-    assert rows["legacy-ranker"] == "| legacy-ranker | prod |  |  |  |  |  |  | removed: -$1,179.40 → -$2,340.10 |"
+    assert rows["legacy-ranker"] == "| legacy-ranker | prod |  |  |  |  |  |  | removed: -$4,026.40 → -$5,187.10 |"
     assert rows["support-assistant"].endswith("| new: +$2,440.29 → +$9,761.14 |")
     # unchanged, and deterministic whatever the order of the mappings
     assert markdown_table(current, current).count("| no change |") == 3

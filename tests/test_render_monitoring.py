@@ -17,7 +17,7 @@ from compiler.model.mlsystem import ModelFormat, Monitoring, ServingMetrics, Slo
 from compiler.pins import read_lock
 from compiler.platform.monitoring import serving_metrics
 from compiler.render.context import RenderContext
-from compiler.render.monitoring import MonitoringChart, applies, le_matcher, longest_gap_seconds
+from compiler.render.monitoring import MonitoringChart, le_matcher, longest_gap_seconds
 from compiler.render.pods import CACHE_ENV
 from compiler.render.serving import ServingChart
 from conftest import ROOT, edit, line_of, require_shared_schemas, run_cli, schema_errors
@@ -97,10 +97,14 @@ def test_objects_per_system_are_strictly_valid(rendered: dict[tuple[str, str], l
 
 
 def test_applies_to_serving_or_drift(systems: dict[tuple[str, str], MergedSystem]) -> None:
-    recommender = systems[("prod", "recommender")].spec
-    assert applies(recommender)
-    assert applies(recommender.model_copy(update={"serving": None}))  # training + drift check
-    assert not applies(recommender.model_copy(update={"serving": None, "monitoring": Monitoring()}))
+    recommender = systems[("prod", "recommender")]
+
+    def applies(**changes) -> bool:
+        return MonitoringChart.applies(RenderContext(_with_spec(recommender, **changes), None))
+
+    assert applies()
+    assert applies(serving=None)  # training + drift check
+    assert not applies(serving=None, monitoring=Monitoring())
 
 
 def test_service_monitor_selects_the_serving_service(systems: dict[tuple[str, str], MergedSystem]) -> None:
@@ -326,7 +330,7 @@ def test_without_dashboards_slo_or_serving(systems: dict[tuple[str, str], Merged
 def test_through_the_render_pass(systems: dict[tuple[str, str], MergedSystem]) -> None:
     """In wave 1, after the workloads it watches: common annotations applied, no (kind, name) clashes with other
     charts."""
-    assert [chart[1] for chart in render_package.CHARTS if chart[0] is MonitoringChart] == [1]
+    assert MonitoringChart in render_package.CHARTS and MonitoringChart.WAVE == 1
     for system in systems.values():
         objects = render_package.render(system, read_lock(ROOT).get((system.env, system.name)))
         names = [(o["kind"], o["metadata"]["name"]) for o in objects]

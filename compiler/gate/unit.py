@@ -10,7 +10,8 @@ A unit's result is cached under a key that adds the policy files, the day and th
 the entry records the digest of the objects it judged: it counts only for those very objects (`objects_digest`),
 which in a trusted run are the ones just rendered.
 Mapping: a rule's `field` names the spec path; otherwise an object's `app.kubernetes.io/component` names its spec
-section (serving, training, monitoring, secrets), and objects of the system as a whole point at `metadata.name`.
+section (the `COMPONENT` its chart declares: serving, training, pipeline, monitoring, secrets), and objects of the
+system as a whole point at `metadata.name`.
 Argo CD objects point at the environment file's `argocd` block.
 """
 
@@ -37,9 +38,6 @@ from .inputs import environment_input, manifest_input, spec_input
 from .policies import load_library
 from .rego import Violation, make_engine
 
-# Where a component's objects come from in the spec.
-SECTIONS = {"serving": ("serving",), "training": ("training",), "monitoring": ("monitoring",),
-            "pipeline": ("pipeline",), "secrets": ("secrets",)}
 # Checkov checks that are about one field of the container the spec describes.
 CHECKOV_FIELDS = {"CKV_K8S_43": "image", "CKV_K8S_14": "image", "CKV_K8S_10": "resources",
                   "CKV_K8S_11": "resources", "CKV_K8S_12": "resources", "CKV_K8S_13": "resources"}
@@ -214,7 +212,7 @@ def _object_location(job: Job, systems: dict[str, MergedSystem], unit: Unit, obj
 def _cluster_location(system: MergedSystem, obj: dict, field: FieldPath | None) -> Location:
     """A cluster finding's field: a spec path when it starts at a top-level section, else a leaf of the object's
     own section (`gpu` is `serving.gpu` or `training.resources.gpu`, whichever the spec wrote)."""
-    if field and field[0] in SECTIONS:
+    if field and field[0] in _sections():
         return system.source.locate(field)
     section = _section(obj, system)
     if field is None or section is None:
@@ -241,10 +239,17 @@ def object_location(obj: dict, system: MergedSystem | None, environment: Environ
     return system.source.locate(section + ((leaf,) if leaf else ()))
 
 
+def _sections() -> dict[str, FieldPath]:
+    """Where a component's objects come from in the spec: the section each chart names as its `COMPONENT`."""
+    from ..render import CHARTS  # cdk8s and Node start only when an object is placed
+
+    return {chart.COMPONENT: (chart.COMPONENT,) for chart in CHARTS if chart.COMPONENT}
+
+
 def _section(obj: dict, system: MergedSystem) -> FieldPath | None:
     """The spec section an object comes from, by its component label (a secret's own entry)."""
     component = obj["metadata"].get("labels", {}).get(COMPONENT_LABEL, "")
-    section = SECTIONS.get(component)
+    section = _sections().get(component)
     if component == "monitoring":
         section = ("monitoring", "drift") if obj["kind"] == "CronJob" else section
     if component == "secrets":

@@ -33,6 +33,9 @@ RUN_TTL = {"secondsAfterSuccess": 86400, "secondsAfterFailure": 7 * 86400}
 QUEUE_SLACK_SECONDS = 6 * 3600
 # The bound a step without a `timeout` counts with in the run's deadline.
 STEP_BOUND_SECONDS = 3600
+# What Argo's wait container, beside every step's own, requests itself: nothing, without the controller's
+# executor.resources (config/config.go GetExecutor, argo-workflows f016ad89eb); the LimitRange fills it in.
+ARGO_WAIT: dict[str, str] = {}
 
 
 def cron_schedule(platform: Platform, cron: str, time_zone: str | None = None) -> dict[str, Any]:

@@ -39,7 +39,8 @@ Decisions:
 - Argo CD 3.3 or later (model/platform.py refuses older): `clusterResourceWhitelist[].name` is new in v3.3.0.
 - The project whitelist is explicit rather than `*`: a team's Application may create only its own Namespaces and
   the kinds mlgitops renders — in particular no `Secret` (secrets come from ExternalSecrets), no Argo CD objects,
-  and no cluster-scoped RBAC. A renderer that adds a kind must add it to `NAMESPACED_KINDS` (a test checks this).
+  and no cluster-scoped RBAC: the kinds the charts declare they may emit (their `KINDS`; a test holds every chart
+  to its declaration).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ import cdk8s
 from ..labels import ENV_LABEL, MANAGED_BY_LABEL, PART_OF_LABEL, SOURCE_ANNOTATION, SYNC_WAVE, TEAM_LABEL
 from ..merge import EnvironmentDoc, MergedSystem
 from ..model.environment import SyncWindow
+from . import kinds
 from .context import MANAGED_BY
 from .custom import custom_resource
 
@@ -59,26 +61,7 @@ API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"  # the cluster Argo CD itself runs in
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 
-# (API group, kind) of every namespaced object mlgitops renders or is specified to render (ARCHITECTURE.md).
-NAMESPACED_KINDS = (
-    ("", "ConfigMap"), ("", "LimitRange"), ("", "ResourceQuota"), ("", "Service"), ("", "ServiceAccount"),
-    ("apps", "Deployment"),
-    ("argoproj.io", "CronWorkflow"), ("argoproj.io", "WorkflowTemplate"),
-    ("autoscaling", "HorizontalPodAutoscaler"),
-    ("batch", "CronJob"), ("batch", "Job"),
-    ("external-secrets.io", "ExternalSecret"),
-    ("keda.sh", "ScaledObject"), ("keda.sh", "TriggerAuthentication"),
-    ("kubeflow.org", "PyTorchJob"),
-    ("kueue.x-k8s.io", "LocalQueue"),
-    ("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule"),
-    ("monitoring.coreos.com", "ServiceMonitor"),
-    ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),
-    ("policy", "PodDisruptionBudget"),
-    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
-    ("resource.k8s.io", "ResourceClaimTemplate"),
-    ("serving.kserve.io", "InferenceService"),
-    ("trainer.kubeflow.org", "TrainJob"),
-)
+NAMESPACE = ("", "Namespace")  # cluster-scoped: granted by name, each team its own
 
 # (API group, kind) of what the root app syncs: the objects of `_argocd/`, in Argo CD's namespace.
 ROOT_KINDS = (("argoproj.io", "AppProject"), ("argoproj.io", "Application"))
@@ -155,8 +138,8 @@ def _project(chart: cdk8s.Chart, environment: EnvironmentDoc, team: str, systems
         "destinations": [{"server": spec.cluster.server, "namespace": ns} for ns in namespaces],
         # `name` limits the cluster-scoped grant to the team's own Namespaces: without it, the project could
         # create, relabel or prune any Namespace of the cluster (kube-system included).
-        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": ns} for ns in namespaces],
-        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in NAMESPACED_KINDS],
+        "clusterResourceWhitelist": [{"group": NAMESPACE[0], "kind": NAMESPACE[1], "name": ns} for ns in namespaces],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in sorted(kinds() - {NAMESPACE})],
         **_sync_windows(environment),
     }}, labels={TEAM_LABEL: team},
         # Before the Applications: Argo CD refuses an Application whose project does not exist yet.

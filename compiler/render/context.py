@@ -1,8 +1,12 @@
-"""What every chart needs about the system it renders: names, labels, annotations, the resolved model."""
+"""What every chart needs about the system it renders (names, labels, annotations, the resolved model), and what
+every chart declares about itself: its sync wave, the kinds it may emit, its spec section, when it applies and the
+pods it runs (`PodDemand`), from which the chart registry (render/__init__.py) derives the Argo CD whitelist, the
+ResourceQuota, the cost estimate and where findings point."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import cdk8s
 
@@ -22,7 +26,7 @@ from ..labels import (
     TEAM_LABEL,
 )
 from ..merge import MergedSystem
-from ..model.mlsystem import Runtime
+from ..model.mlsystem import Resources, Runtime
 from ..model.names import WORKLOAD_SUFFIX
 from ..model.platform import Platform
 from ..resolve import ResolvedModel
@@ -35,6 +39,9 @@ KSERVE_POD_LABEL = "serving.kserve.io/inferenceservice"
 class RenderContext:
     system: MergedSystem
     model: ResolvedModel | None
+    # Every pod the system runs at its peak, summed over the charts that apply (render.peak_pods) before any chart
+    # renders: the tenancy chart's quota counts them without importing the registry that imports it.
+    peak_pods: tuple[PodDemand, ...] = ()
 
     @property
     def name(self) -> str:
@@ -43,6 +50,11 @@ class RenderContext:
     @property
     def namespace(self) -> str:
         return self.system.namespace
+
+    @property
+    def month_hours(self) -> float:
+        """The month the pods' hours are counted in (`pricing.hoursPerMonth`)."""
+        return float(self.system.environment.spec.pricing.hours_per_month)
 
     @property
     def platform(self) -> Platform:
@@ -110,8 +122,38 @@ class RenderContext:
                 "MODEL_URI": self.model.source_uri}
 
 
+@dataclass(frozen=True)
+class PodDemand:
+    """Pods a chart runs at its peak: the namespace's ResourceQuota counts them, the cost estimate prices them."""
+
+    line: Literal["serving", "training", "drift"]  # the figure of the cost estimate they are priced in
+    count: int  # pods at once at the peak
+    resources: Resources  # each pod's own container, `resources.gpu` its GPUs
+    shared_memory: bool = False  # a /dev/shm, whose memory its container requests on top
+    sidecars: tuple[dict[str, str], ...] = ()  # what the containers injected beside it request themselves
+    hours: float = 0.0  # hours a month each pod runs (0: only during a rollout, or only in a one-off run)
+    fewest: int | None = None  # pods of `count` still running at the quietest (serving's replicas.min); None: all
+    run_hours: float = 0.0  # hours each pod runs in one run of its job
+
+
 class SystemChart(cdk8s.Chart):
-    """A chart of one system's objects: in its namespace, with the common labels and names as written."""
+    """A chart of one system's objects: in its namespace, with the common labels and names as written.
+
+    Each chart declares what the registry derives from: `WAVE`, its Argo CD sync wave; `KINDS`, every (API group,
+    kind) it may emit (a test holds it to that); `COMPONENT`, the spec section its objects come from, if any;
+    `applies`, whether the system has it; `pods`, what it runs at its peak."""
+
+    WAVE: ClassVar[int]
+    KINDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    COMPONENT: ClassVar[str | None] = None
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return True
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        return []
 
     def __init__(self, scope: cdk8s.App, id: str, ctx: RenderContext, namespaced: bool = True):
         super().__init__(scope, id, namespace=ctx.namespace if namespaced else None, labels=ctx.labels(),

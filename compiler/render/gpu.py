@@ -152,6 +152,13 @@ def claim_template_spec(gpu: Gpu, environment: Environment) -> k8s.ResourceClaim
 class GpuChart(SystemChart):
     """The DRA ResourceClaimTemplates of the workloads whose GPUs come through DRA."""
 
+    WAVE = -1
+    KINDS = (("resource.k8s.io", "ResourceClaimTemplate"),)
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return bool(dra_requests(ctx))
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "gpu", ctx)
         for component, gpu in dra_requests(ctx):

@@ -54,11 +54,12 @@ import cdk8s
 from cdk8s_plus_34 import k8s
 from cronsim import CronSim
 
-from ..model.mlsystem import MLSystem, Runtime, ServingMetrics
+from ..model.mlsystem import Runtime, ServingMetrics
 from ..model.platform import at_least
 from ..model.units import cron_expression
 from ..platform.monitoring import latency_threshold, serving_metrics
-from .context import KSERVE_POD_LABEL, RenderContext, SystemChart
+from ..runs import check_hours
+from .context import KSERVE_POD_LABEL, PodDemand, RenderContext, SystemChart
 from .custom import custom_resource
 from .pods import ContainerSpec, pod_spec, template
 
@@ -89,10 +90,6 @@ class Objective(NamedTuple):
     budget: Decimal  # the fraction of requests that may be bad: 1 - objective
     says: str  # the objective in words, for the alert's description
     bad: str  # what a bad request is, in words
-
-
-def applies(spec: MLSystem) -> bool:
-    return spec.serving is not None or spec.monitoring.drift is not None
 
 
 def _number(value: Decimal) -> str:
@@ -127,6 +124,23 @@ def longest_gap_seconds(cron: str) -> int:
 
 
 class MonitoringChart(SystemChart):
+    # After the workloads: a cluster without the Prometheus Operator CRDs then fails only here, after they run.
+    WAVE = 1
+    KINDS = (("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "ServiceMonitor"),
+             ("monitoring.coreos.com", "PrometheusRule"), ("batch", "CronJob"), ("", "ConfigMap"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return ctx.system.spec.serving is not None or ctx.system.spec.monitoring.drift is not None
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        drift = ctx.system.spec.monitoring.drift
+        if drift is None:
+            return []
+        return [PodDemand("drift", 1, drift.resources, hours=check_hours(drift.schedule, ctx.month_hours))]
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "monitoring", ctx)
         self.spec = ctx.system.spec

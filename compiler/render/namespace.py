@@ -9,6 +9,9 @@ from .context import RenderContext, SystemChart
 
 
 class NamespaceChart(SystemChart):
+    WAVE = -2  # first: every other object lives in it
+    KINDS = (("", "Namespace"),)
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "namespace", ctx, namespaced=False)
         # Pod Security Admission enforces what the renderer promises: every pod meets "restricted".

@@ -25,17 +25,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from urllib.parse import urlsplit
 
+import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..labels import QUEUE_LABEL
+from ..model.mlsystem import Training
 from ..model.names import PIPELINE_SUFFIX
 from ..model.pipeline import STEP_RESOURCES, Step, StepKind
 from ..model.units import cron_expression, duration_seconds
+from ..runs import busy_hours, check_hours, retraining_runs, run_hours
 from ..yamltext import dump_yaml
 from .argo import (
+    ARGO_WAIT,
     QUEUE_SLACK_SECONDS,
     STEP_BOUND_SECONDS,
     WORKFLOW_SECURITY,
@@ -44,32 +47,72 @@ from .argo import (
     mutex,
     run_bounds,
 )
-from .context import RenderContext
+from .context import PodDemand, RenderContext, SystemChart
 from .custom import custom_resource
-from .pods import ContainerSpec, pod_spec, template, template_json
+from .pods import ContainerSpec, needs_shared_memory, pod_spec, template, template_json
 from .tenancy import object_store_annotations
 from .training import COMPONENT as TRAINING
-from .training import TrainingChart, launcher_rule
+from .training import distributed_step, launcher_rule, training_container
 
 COMPONENT = "pipeline"
 ENTRYPOINT = "pipeline"
 DRIFT_ALERT = "ModelDriftHigh"
 WORKFLOW_ENV = "MLGITOPS_WORKFLOW"  # the run's Workflow name: the MLflow tag mlgitops.workflow that links the steps
 DRIFT_POLL = "*/15 * * * *"
+# Every step, training too, is told which workflow runs it: training tags its MLflow run with that, and the
+# evaluate and register steps find the candidate by the tag (a PyTorchJob has no way to hand back outputs).
+STEP_ENV = {WORKFLOW_ENV: "{{workflow.name}}"}
 # A drift check ends before the next poll is due, so `Forbid` never skips one.
 DRIFT_CHECK_DEADLINE_SECONDS = 14 * 60
 EXECUTOR_RULE = k8s.PolicyRule(api_groups=["argoproj.io"], resources=["workflowtaskresults"],
                                verbs=["create", "patch"])
 
 
-class PipelineChart(TrainingChart):
-    """Reuses the training chart's containers, labels and PyTorchJob body for the train step."""
+def step_deadline(step: Step, training: Training | None) -> str | None:
+    """A step's `timeout`; the train step's is training's maxRuntime."""
+    return step.timeout or (training.max_runtime if step.kind is StepKind.train else None)
 
-    def __init__(self, scope, ctx: RenderContext):
-        super().__init__(scope, ctx, "pipeline")
 
-    def render(self) -> None:
-        spec = self.ctx.system.spec
+class PipelineChart(SystemChart):
+    """The train step is the training section's container or distributed job (render/training.py)."""
+
+    WAVE = 0
+    KINDS = (("argoproj.io", "WorkflowTemplate"), ("argoproj.io", "CronWorkflow"), ("", "ServiceAccount"),
+             ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+             ("networking.k8s.io", "NetworkPolicy"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return ctx.system.spec.pipeline is not None
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        """Every step at once (a DAG's steps may overlap), each beside Argo's wait container but a distributed
+        train step's (its job's pods are the operator's), for as long as its deadline in every run; and the drift
+        trigger's check."""
+        spec, month = ctx.system.spec, ctx.month_hours
+        training, runs = spec.training, retraining_runs(spec, month)
+        pods = []
+        for step in spec.pipeline.steps:
+            run = run_hours(step_deadline(step, training))
+            if step.kind is StepKind.train and training.workers > 1:
+                pods.append(PodDemand("training", training.workers, training.resources,
+                                      needs_shared_memory(training.resources.gpu, distributed=True),
+                                      hours=busy_hours(runs, run, month), run_hours=run))
+                continue
+            resources = step.resources or (training.resources if step.kind is StepKind.train else STEP_RESOURCES)
+            pods.append(PodDemand("training", 1, resources, needs_shared_memory(resources.gpu), (ARGO_WAIT,),
+                                  hours=busy_hours(runs, run, month), run_hours=run))
+        if spec.pipeline.triggers.on_drift:
+            pods.append(PodDemand("drift", 1, STEP_RESOURCES, sidecars=(ARGO_WAIT,),
+                                  hours=check_hours(DRIFT_POLL, month)))
+        return pods
+
+    def __init__(self, scope: cdk8s.App, ctx: RenderContext):
+        super().__init__(scope, "pipeline", ctx)
+        spec = ctx.system.spec
+        self.training = spec.training
         self.pipeline = spec.pipeline
         self.runner = self.ctx.name + PIPELINE_SUFFIX
         self.template_name = self.runner
@@ -89,11 +132,6 @@ class PipelineChart(TrainingChart):
             }}, self._labels_for(self.runner))
         if triggers.on_drift:
             self._drift_trigger()
-
-    def _containers(self, name: str) -> list[ContainerSpec]:
-        """Training's container, told which workflow runs it: it tags its MLflow run with that, and the evaluate
-        and register steps find the candidate by the tag (a PyTorchJob has no way to hand back outputs)."""
-        return [replace(c, env={**c.env, WORKFLOW_ENV: _argo("workflow.name")}) for c in super()._containers(name)]
 
     # --- the template ---------------------------------------------------------------------------------------------
 
@@ -143,7 +181,7 @@ class PipelineChart(TrainingChart):
             QUEUE_SLACK_SECONDS
 
     def _step_deadline(self, step: Step) -> int | None:
-        timeout = step.timeout or (self.training.max_runtime if step.kind is StepKind.train else None)
+        timeout = step_deadline(step, self.training)
         return int(duration_seconds(timeout)) if timeout else None
 
     def _step(self, step: Step) -> tuple[dict, dict | None]:
@@ -182,10 +220,10 @@ class PipelineChart(TrainingChart):
 
     def _container_spec(self, step: Step) -> ContainerSpec:
         inputs = {f"INPUT_{_env(ref)}": _argo(f"inputs.parameters.{_parameter(ref)}") for ref in step.inputs}
-        env = {WORKFLOW_ENV: _argo("workflow.name"), **inputs, **step.env}
+        env = {**STEP_ENV, **inputs, **step.env}
         secrets = self.ctx.secrets_for(TRAINING)
         if step.kind is StepKind.train:
-            [train] = self._containers(step.name)
+            train = training_container(self.ctx, step.name, STEP_ENV)
             return ContainerSpec(name="main", image=step.image or train.image, resources=step.resources or
                                  train.resources, gpu=(step.resources or train.resources).gpu,
                                  command=step.command or train.command, args=step.args or train.args,
@@ -222,7 +260,7 @@ class PipelineChart(TrainingChart):
         return []
 
     def _distributed_train(self, step: Step) -> dict:
-        return {**self.distributed_step(step.name), **self._step_io(step)}
+        return {**distributed_step(self, self.ctx, step.name, STEP_ENV), **self._step_io(step)}
 
     # --- triggers -------------------------------------------------------------------------------------------------
 

@@ -34,6 +34,14 @@ def remote_key(source: str) -> str:
 
 
 class SecretsChart(SystemChart):
+    WAVE = -1
+    KINDS = (("external-secrets.io", "ExternalSecret"),)
+    COMPONENT = "secrets"
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return bool(ctx.system.spec.secrets)
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "secrets", ctx)
         environment = ctx.system.environment.spec
@@ -46,4 +54,4 @@ class SecretsChart(SystemChart):
                 "target": {"name": secret.name, "creationPolicy": "Owner", "deletionPolicy": deletion},
                 "data": [{"secretKey": key, "remoteRef": {"key": remote_key(secret.source), "property": key}}
                          for key in secret.keys],
-            }}, ctx.workload_labels(secret.name, "secrets"))
+            }}, ctx.workload_labels(secret.name, self.COMPONENT))

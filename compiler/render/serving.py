@@ -14,13 +14,15 @@ left out of the Deployment, so Argo CD and the autoscaler don't fight over them.
 
 from __future__ import annotations
 
+import math
+
 import cdk8s
 from cdk8s_plus_34 import k8s
 
 from ..model.mlsystem import KafkaSasl, Runtime, ScaleMetric
-from .context import RenderContext, SystemChart
+from .context import PodDemand, RenderContext, SystemChart
 from .custom import custom_resource
-from .pods import ContainerSpec, pod_spec, template, template_json
+from .pods import ContainerSpec, needs_shared_memory, pod_spec, template, template_json
 
 COMPONENT = "serving"
 # The port KServe's model-format runtimes serve on (pkg/constants InferenceServiceDefaultHttpPort, KServe v0.20.0).
@@ -29,9 +31,42 @@ KEDA_FALLBACK_FAILURES = 3  # failed reads of the lag before KEDA falls back (it
 CLUSTER_DOMAIN = "cluster.local"  # Knative's cluster-local hosts end in it (KServe's predictor URL too)
 # Per-pod metrics served by the Prometheus adapter for rps and concurrency on plain Deployments.
 POD_METRICS = {ScaleMetric.rps: "http_requests_per_second", ScaleMetric.concurrency: "http_requests_in_flight"}
+SURGE_PERCENT = 25  # the Deployment's maxSurge
+# What Knative's queue-proxy, injected beside the serving container, requests itself: CPU only
+# (pkg/deployment/config.go defaultConfig, knative/serving 98e5ef90aa; its other defaults apply only with the
+# queueproxy.resource-defaults feature, pkg/reconciler/revision/resources/queue.go); the LimitRange fills in the rest.
+QUEUE_PROXY: dict[str, str] = {"cpu": "25m"}
+
+
+def knative_serving(ctx: RenderContext) -> bool:
+    """Whether the serving pods are Knative revisions (KServe in Knative mode), with queue-proxy beside them."""
+    return ctx.system.spec.serving.runtime is Runtime.kserve and ctx.platform.kserve.deployment_mode == "Knative"
 
 
 class ServingChart(SystemChart):
+    WAVE = 0
+    KINDS = (("serving.kserve.io", "InferenceService"), ("apps", "Deployment"), ("", "Service"),
+             ("autoscaling", "HorizontalPodAutoscaler"), ("keda.sh", "ScaledObject"),
+             ("keda.sh", "TriggerAuthentication"), ("policy", "PodDisruptionBudget"),
+             ("networking.k8s.io", "Ingress"))
+    COMPONENT = COMPONENT
+
+    @classmethod
+    def applies(cls, ctx: RenderContext) -> bool:
+        return ctx.system.spec.serving is not None
+
+    @classmethod
+    def pods(cls, ctx: RenderContext) -> list[PodDemand]:
+        """Max replicas all month (min at the quietest); and, only while a rollout lasts (so left out of the cost),
+        the rolling update's surge and during a canary its second revision, as large."""
+        s = ctx.system.spec.serving
+        resources = s.resources.model_copy(update={"gpu": s.gpu})
+        shared_memory, sidecars = needs_shared_memory(s.gpu), (QUEUE_PROXY,) if knative_serving(ctx) else ()
+        rollout = s.replicas.upper * (1 if s.in_canary else 0) + math.ceil(s.replicas.upper * SURGE_PERCENT / 100)
+        return [PodDemand("serving", s.replicas.upper, resources, shared_memory, sidecars, hours=ctx.month_hours,
+                          fewest=s.replicas.min),
+                PodDemand("serving", rollout, resources, shared_memory, sidecars)]
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "serving", ctx)
         serving = ctx.system.spec.serving
@@ -148,7 +183,8 @@ class ServingChart(SystemChart):
             replicas=None if autoscaled else s.replicas.min,
             selector=k8s.LabelSelector(match_labels=selector),
             strategy=k8s.DeploymentStrategy(type="RollingUpdate", rolling_update=k8s.RollingUpdateDeployment(
-                max_surge=k8s.IntOrString.from_string("25%"), max_unavailable=k8s.IntOrString.from_number(0))),
+                max_surge=k8s.IntOrString.from_string(f"{SURGE_PERCENT}%"),
+                max_unavailable=k8s.IntOrString.from_number(0))),
             template=self._pod_template(self._container("server"), selector, {**selector, **self.own_labels}),
         ))
         k8s.KubeService(self, "service", metadata=self._metadata(), spec=k8s.ServiceSpec(

@@ -5,12 +5,12 @@
   models;
 - a read-only Role for the owning team (pods, logs, events, workloads and their custom resources; never Secrets),
   bound to the Group named after the team (the identity provider's group for it);
-- a ResourceQuota sized from the spec: every pod the system can run at its peak — serving at max replicas (twice
-  during a canary) plus the rolling-update surge, every training worker, the drift check — each with what pods.py
-  gives it (/dev/shm's memory, its /tmp and cache on disk) and the sidecars injected beside it (Knative's
-  queue-proxy in KServe's Knative mode, Argo's wait container in a workflow's pods), plus an allowance for
-  operator-injected pods (Argo, KServe, Kueue); and a LimitRange that gives injected containers defaults for what
-  their controllers leave unset;
+- a ResourceQuota sized from every pod the system can run at its peak, as its charts declare them (`pods()`, the
+  pods the cost estimate prices): serving at max replicas (twice during a canary) plus the rolling-update surge,
+  every training worker, every pipeline step at once, the drift checks — each with what pods.py gives it (/dev/shm's
+  memory, its /tmp and cache on disk) and the sidecars injected beside it (Knative's queue-proxy in KServe's Knative
+  mode, Argo's wait container in a workflow's pods), plus an allowance for operator-injected pods (Argo, KServe,
+  Kueue); and a LimitRange that gives injected containers defaults for what their controllers leave unset;
 - NetworkPolicies: deny all ingress and egress, then allow DNS (and NodeLocal DNSCache where the environment has
   it); the API server for Argo's workflow pods only, the only pods with a token; the environment's
   `network.egressAllowList` (object store, the model registry), nothing beyond it; the EKS Pod Identity agent when
@@ -32,27 +32,19 @@ from urllib.parse import urlsplit
 import cdk8s
 from cdk8s_plus_34 import k8s
 
-from ..model.mlsystem import Resources, Runtime, ScaleMetric
+from ..model.mlsystem import ScaleMetric
 from ..model.names import service_namespace
-from ..model.pipeline import STEP_RESOURCES, StepKind
 from ..model.platform import ROLE_ANNOTATIONS
 from ..model.units import cpu_cores, memory_bytes
 from .context import RenderContext, SystemChart
 from .gpu import gpu_quota
-from .pods import container_resources, mebibytes, needs_shared_memory
+from .pods import container_resources, mebibytes
+from .serving import knative_serving
 
 # Room for pods that operators add beside ours (Argo's executor, KServe's storage initializer, Kueue's
 # reservations): this many, each with one container of the LimitRange's defaults.
 ALLOWANCE_PODS = 4
 INJECTED_DEFAULT_CPU, INJECTED_DEFAULT_MEMORY, INJECTED_DEFAULT_EPHEMERAL = "250m", "256Mi", "1Gi"
-# What the controllers set on the containers they inject into our pods; the LimitRange fills in the rest. Knative's
-# queue-proxy: a CPU request only (pkg/deployment/config.go defaultConfig, knative/serving 98e5ef90aa; its other
-# defaults apply only with the queueproxy.resource-defaults feature, pkg/reconciler/revision/resources/queue.go).
-# Argo's wait container: nothing, without the controller's executor.resources (config/config.go GetExecutor,
-# argo-workflows f016ad89eb).
-QUEUE_PROXY: dict[str, str] = {"cpu": "25m"}
-ARGO_WAIT: dict[str, str] = {}
-SURGE = 0.25  # the Deployment's maxSurge
 # Knative's queue-proxy: requests arrive on 8012 (HTTP/1) or 8013 (h2c), the autoscaler scrapes 9090
 # (pkg/networking/constants.go BackendHTTPPort, BackendHTTP2Port, AutoscalingQueueMetricsPort; knative/serving
 # 98e5ef90aa).
@@ -82,6 +74,11 @@ TEAM_READABLE = (
 
 
 class TenancyChart(SystemChart):
+    WAVE = -1
+    KINDS = (("", "ServiceAccount"), ("rbac.authorization.k8s.io", "Role"),
+             ("rbac.authorization.k8s.io", "RoleBinding"), ("", "ResourceQuota"), ("", "LimitRange"),
+             ("networking.k8s.io", "NetworkPolicy"))
+
     def __init__(self, scope: cdk8s.App, ctx: RenderContext):
         super().__init__(scope, "tenancy", ctx)
         spec = ctx.system.spec
@@ -108,37 +105,9 @@ class TenancyChart(SystemChart):
 
     # --- quota ----------------------------------------------------------------------------------------------------
 
-    def _peak_pods(self) -> list[tuple[int, Resources, bool, tuple[dict[str, str], ...]]]:
-        """(how many pods at most, each pod's resources, whether it has /dev/shm, what its injected sidecars set
-        themselves) for every workload of the system."""
-        spec = self.ctx.system.spec
-        pods = []
-        if spec.serving is not None:
-            s = spec.serving
-            pods.append((self._serving_peak(), s.resources.model_copy(update={"gpu": s.gpu}),
-                         needs_shared_memory(s.gpu), (QUEUE_PROXY,) if self._knative_serving() else ()))
-        if spec.training is not None:
-            t = spec.training
-            # in a pipeline, a single worker runs as the train step's own pod, beside Argo's wait container
-            wait = (ARGO_WAIT,) if spec.pipeline is not None and t.workers == 1 else ()
-            pods.append((t.workers, t.resources, needs_shared_memory(t.resources.gpu, t.workers > 1), wait))
-        if spec.monitoring.drift is not None:
-            pods.append((1, spec.monitoring.drift.resources, False, ()))
-        if spec.pipeline is not None:  # its train step is training's pods; the other steps may overlap in a DAG
-            steps = [step.resources or STEP_RESOURCES for step in spec.pipeline.steps
-                     if step.kind is not StepKind.train]
-            pods += [(1, r, needs_shared_memory(r.gpu), (ARGO_WAIT,)) for r in steps]
-            if spec.pipeline.triggers.on_drift:
-                pods.append((1, STEP_RESOURCES, False, (ARGO_WAIT,)))
-        return pods
-
-    def _serving_peak(self) -> int:
-        """Serving pods at most: max replicas (twice during a canary) plus the rolling-update surge."""
-        s = self.ctx.system.spec.serving
-        return s.replicas.upper * (2 if s.in_canary else 1) + math.ceil(s.replicas.upper * SURGE)
-
     def _quota(self) -> None:
-        peak = [(n, container_resources(r, shm), r.gpu, sidecars) for n, r, shm, sidecars in self._peak_pods()]
+        peak = [(p.count, container_resources(p.resources, p.shared_memory), p.resources.gpu, p.sidecars)
+                for p in self.ctx.peak_pods]
         injected = {"cpu": INJECTED_DEFAULT_CPU, "memory": INJECTED_DEFAULT_MEMORY,
                     "ephemeral-storage": INJECTED_DEFAULT_EPHEMERAL}
         allowance = {resource: ALLOWANCE_PODS * _amount(resource, value) for resource, value in injected.items()}
@@ -213,7 +182,7 @@ class TenancyChart(SystemChart):
             return
         serving = self.ctx.serving_selector()
         # Under Knative every request enters the pod through queue-proxy; elsewhere through the serving port.
-        data = ([_port(QUEUE_PROXY_HTTP), _port(QUEUE_PROXY_H2C)] if self._knative_serving()
+        data = ([_port(QUEUE_PROXY_HTTP), _port(QUEUE_PROXY_H2C)] if knative_serving(self.ctx)
                 else [_port(spec.serving.port)])
         callers = [_peer_namespace(c.namespace, c.pod_selector) for c in spec.serving.allowed_callers]
         if callers:
@@ -225,7 +194,7 @@ class TenancyChart(SystemChart):
         if spec.serving.ingress is not None:
             self._policy("allow-ingress-controller", serving, ingress=[k8s.NetworkPolicyIngressRule(
                 from_=[_peer_namespace(environment.ingress.controller_namespace)], ports=data)])
-        if self._knative_serving():
+        if knative_serving(self.ctx):
             knative = self.ctx.platform.kserve.knative
             system = _peer_namespace(knative.system_namespace)
             self._policy("allow-knative", serving, ingress=[
@@ -237,11 +206,6 @@ class TenancyChart(SystemChart):
         if spec.serving.autoscaling.metric is ScaleMetric.kafka_lag and kafka is not None:
             brokers = sorted(kafka.bootstrap_servers.split(","))  # the environment's, as merge checked
             self._policy("allow-kafka", serving, egress=[_broker_egress(broker) for broker in brokers])
-
-    def _knative_serving(self) -> bool:
-        """Whether the serving pods are Knative revisions (KServe in Knative mode), with queue-proxy beside them."""
-        return (self.ctx.system.spec.serving.runtime is Runtime.kserve
-                and self.ctx.platform.kserve.deployment_mode == "Knative")
 
 
 def object_store_annotations(ctx: RenderContext) -> dict[str, str] | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..cost import DEFAULT_RUNTIME, DRIFT_RUNTIME, NOTHING, Estimate, Usage
+from ..cost import NOTHING, Estimate, Usage
+from ..runs import DEFAULT_RUNTIME, DRIFT_RUNTIME
 from ..unitkey import UnitKey
 from .md import cell, table
 

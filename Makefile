@@ -83,7 +83,7 @@ schemas: setup
 	$(BIN)/mlgitops schema --kind Tenancy --out schemas/tenancy.schema.json
 
 golden: setup
-	$(BIN)/python -m pytest tests/test_golden.py --update-golden
+	$(BIN)/python -m pytest tests/cli/test_golden.py --update-golden
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from conftest import ROOT
+from helpers import ROOT
 
 RECORDINGS = ROOT.parent / "shared" / "apiserver-recordings"
 # The identities of index.json's request.auth, and the bearer token a test's kubeconfig carries for each.

@@ -6,7 +6,7 @@ estimate prices those hours (cost.py); both read the same arithmetic.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from cronsim import CronSim
 
@@ -16,7 +16,7 @@ from .windows import YEAR
 
 DEFAULT_RUNTIME = "1h"  # a training run without maxRuntime
 DRIFT_RUNTIME = "10m"  # one drift check
-LEAP_YEARS = (datetime(2025, 1, 1), datetime(2029, 1, 1))  # 35064 h, one 29 February
+LEAP_YEARS = (YEAR[0], YEAR[0].replace(year=YEAR[0].year + 4))  # four years from YEAR: 35064 h, one 29 February
 MAX_COUNTED_RUNS = 10_000  # more frequent schedules (beyond ~ hourly) are extrapolated from their first runs
 
 

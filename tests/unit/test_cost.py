@@ -275,11 +275,12 @@ def test_plain_text_table_for_a_terminal(merged) -> None:
     current = estimates([merged[("prod", "recommender")]])
     lines = text_table(current).splitlines()
     assert lines[:3] == ["prod/recommender:", "  Serving /mo (replicas min → max): 2 → 5: $773.80 → $1,934.50",
-                         "  Training: $405.60 /mo (4.33 runs × 6h, $93.60 each; low-carbon, 0 1 * * 0 Europe/Dublin)"]
+                         "  Training: $3,252.60 /mo (34.8 runs × 6h, $93.60 each; low-carbon, 0 1 * * 0 Europe/Dublin; "
+                         "on drift at most every 24h)"]
     assert lines[-1].startswith("Per month = 730 h.") and not any("|" in line for line in lines)
     gone = replace(current[("prod", "recommender")], system="legacy-ranker")
     assert text_table({}, {("prod", "legacy-ranker"): gone}).splitlines()[0] == (
-        "prod/legacy-ranker: removed: -$1,179.40 → -$2,340.10")  # no figures left to list
+        "prod/legacy-ranker: removed: -$4,026.40 → -$5,187.10")  # no figures left to list
 
 
 def test_table_cells_are_escaped_as_in_every_markdown_report() -> None:

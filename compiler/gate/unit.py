@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -239,8 +239,10 @@ def object_location(obj: dict, system: MergedSystem | None, environment: Environ
     return system.source.locate(section + ((leaf,) if leaf else ()))
 
 
+@cache
 def _sections() -> dict[str, FieldPath]:
-    """Where a component's objects come from in the spec: the section each chart names as its `COMPONENT`."""
+    """Where a component's objects come from in the spec: the section each chart names as its `COMPONENT` (the
+    registry is fixed, so once per process, not once per finding placed)."""
     from ..render import CHARTS  # cdk8s and Node start only when an object is placed
 
     return {chart.COMPONENT: (chart.COMPONENT,) for chart in CHARTS if chart.COMPONENT}
